@@ -1,0 +1,69 @@
+/**
+ * @module nginx
+ * Renders nginx/nginx.conf.template into RUN_DIR/nginx/ (mode 0600, it holds
+ * the link secret) and gives the command that runs it unprivileged-style:
+ * `nginx -p PREFIX -c CONF`, in the foreground, every path under RUN_DIR.
+ */
+import { accessSync, constants, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { ROOT, type Config } from "../../servers/shared/config.ts";
+
+export const nginxDir = (c: Config) => `${c.RUN_DIR}/nginx`;
+
+/** True if user "nobody" (nginx's default worker user) can reach files under `dir`. */
+function worldTraversable(dir: string): boolean {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (d === "/") return true;
+  }
+}
+
+/** Writes the config and folders; returns the config path. */
+export function renderNginx(c: Config, secret: string): string {
+  const dir = nginxDir(c);
+  for (const sub of ["tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"]) mkdirSync(`${dir}/${sub}`, { recursive: true });
+  mkdirSync(c.ARCHIVES_DIR, { recursive: true, mode: 0o755 });
+  // As root, nginx's workers run as "nobody"; if nobody cannot reach the
+  // archive folder (a repository under /root, say), keep the workers' user.
+  const root = process.getuid?.() === 0;
+  const userLine = root && !worldTraversable(c.ARCHIVES_DIR) ? "user root;  # archive folder not reachable by nobody" : "";
+  const vars: Record<string, string | number> = {
+    NGINX_DIR: dir,
+    USER_LINE: userLine,
+    HOST: c.HOST,
+    NGINX_PORT: c.NGINX_PORT,
+    SECRET: secret,
+    GUARD_HOST: c.GUARD_HOST,
+    GUARD_PORT: c.GUARD_PORT,
+    GUARD_SYSLOG_PORT: c.GUARD_SYSLOG_PORT,
+    ARCHIVES_DIR: c.ARCHIVES_DIR,
+  };
+  const template = readFileSync(`${ROOT}/nginx/nginx.conf.template`, "utf8");
+  const conf = template.replace(/\{\{(\w+)\}\}/g, (_, k: string) => {
+    if (!(k in vars)) throw new Error(`nginx template: unknown placeholder {{${k}}}`);
+    return String(vars[k]);
+  });
+  const path = `${dir}/nginx.conf`;
+  writeFileSync(path, conf, { mode: 0o600 });
+  return path;
+}
+
+export function nginxCmd(c: Config): string[] {
+  return [nginxBinary(), "-p", `${nginxDir(c)}/`, "-c", `${nginxDir(c)}/nginx.conf`];
+}
+
+export function nginxBinary(): string {
+  for (const p of ["/usr/sbin/nginx", "/usr/bin/nginx"]) {
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      /* next */
+    }
+  }
+  return "nginx";
+}

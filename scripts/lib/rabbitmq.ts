@@ -1,0 +1,64 @@
+/**
+ * @module rabbitmq
+ * The project-private RabbitMQ node: own node name, ports, data, logs, cookie
+ * and epmd, all under RUN_DIR and bound to 127.0.0.1, with Web-STOMP enabled.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { brokerPaths, childEnv, type Config } from "../../servers/shared/config.ts";
+
+export const RABBIT_BIN = "/usr/lib/rabbitmq/bin";
+
+/** Environment for the node and its CLI tools (never /usr/sbin's wrappers, which switch user). */
+export function rabbitEnv(c: Config): Record<string, string> {
+  const p = brokerPaths(c);
+  return childEnv({
+    PATH: `${RABBIT_BIN}:${childEnv().PATH ?? "/usr/bin:/bin"}`,
+    HOME: p.home,
+    RABBITMQ_NODENAME: p.nodeName,
+    RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
+    RABBITMQ_NODE_PORT: c.BROKER_PORT,
+    RABBITMQ_DIST_PORT: c.BROKER_DIST_PORT,
+    ERL_EPMD_PORT: c.BROKER_EPMD_PORT,
+    ERL_EPMD_ADDRESS: "127.0.0.1",
+    RABBITMQ_MNESIA_BASE: p.mnesia,
+    RABBITMQ_LOG_BASE: p.logs,
+    RABBITMQ_CONFIG_FILE: p.configFile,
+    RABBITMQ_ENABLED_PLUGINS_FILE: p.pluginsFile,
+    RABBITMQ_CONF_ENV_FILE: `${p.base}/rabbitmq-env.conf`,
+    RABBITMQ_ADVANCED_CONFIG_FILE: `${p.base}/advanced.config`,
+    RABBITMQ_PID_FILE: `${p.base}/rabbit.pid`,
+    RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
+    RABBITMQ_CTL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
+  });
+}
+
+/** Writes the node's config, plugin list and folders. */
+export function prepareRabbit(c: Config): void {
+  const p = brokerPaths(c);
+  for (const d of [p.base, p.mnesia, p.logs, p.home]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  writeFileSync(
+    p.configFile,
+    [
+      `listeners.tcp.1 = 127.0.0.1:${c.BROKER_PORT}`,
+      `stomp.listeners.tcp = none`,
+      `web_stomp.tcp.ip = 127.0.0.1`,
+      `web_stomp.tcp.port = ${c.BROKER_STOMP_PORT}`,
+      `log.console = true`,
+      `log.console.level = warning`,
+      `log.file.level = info`,
+      ``,
+    ].join("\n"),
+  );
+  writeFileSync(p.pluginsFile, "[rabbitmq_stomp,rabbitmq_web_stomp].\n");
+  writeFileSync(`${p.base}/rabbitmq-env.conf`, "");
+}
+
+export function rabbitServerCmd(): string[] {
+  return [`${RABBIT_BIN}/rabbitmq-server`];
+}
+
+/** Stops the node's epmd (it outlives the node). */
+export async function stopEpmd(c: Config): Promise<void> {
+  const proc = Bun.spawn(["epmd", "-kill"], { env: rabbitEnv(c), stdout: "ignore", stderr: "ignore" });
+  await proc.exited;
+}

@@ -1,0 +1,169 @@
+/**
+ * @module stack
+ * Starts and stops the whole system for one config: the private broker (unless
+ * AMQP_URL), nginx and the servers, each with its pid file and log, each
+ * waited for with a real readiness check. Used by `bun run start`/`stop` and
+ * by the test harness alike.
+ */
+import { mkdirSync } from "node:fs";
+import { connect } from "node:net";
+import amqp from "amqplib";
+import { amqpUrl, childEnv, ROOT, type Config } from "../../servers/shared/config.ts";
+import { ensureSecret } from "../../servers/shared/securelink.ts";
+import { livePid, logFile, spawnDetached, stopProcess, tail } from "./procs.ts";
+import { prepareRabbit, rabbitEnv, rabbitServerCmd, stopEpmd } from "./rabbitmq.ts";
+import { nginxCmd, renderNginx } from "./nginx.ts";
+
+/** Every server process, in the order they are started (all after the broker). */
+export const SERVERS = ["linkguard", "compressor", "downloader", "clock", "web"] as const;
+export type Part = "rabbitmq" | "nginx" | (typeof SERVERS)[number];
+
+/** Parts this config runs, in start order. */
+export function parts(c: Config): Part[] {
+  return [...(c.AMQP_URL ? [] : (["rabbitmq"] as const)), "nginx", ...SERVERS];
+}
+
+/** The config as environment variables, so children resolve exactly the same values. */
+export function configEnv(c: Config, extra: Record<string, string | number> = {}): Record<string, string> {
+  const env: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(c)) env[k] = Array.isArray(v) ? v.join(",") : (v as string | number);
+  return childEnv({ ...env, ...extra });
+}
+
+export class PartFailed extends Error {
+  override name = "PartFailed";
+  constructor(readonly part: Part, reason: string, readonly log: string) {
+    super(`${part} did not become healthy: ${reason}`);
+  }
+}
+
+const tcpOpen = (host: string, port: number) =>
+  new Promise<boolean>((resolve) => {
+    const s = connect({ host, port });
+    s.once("connect", () => (s.destroy(), resolve(true)));
+    s.once("error", () => resolve(false));
+  });
+
+async function httpOk(url: string, accept: (status: number) => boolean): Promise<boolean> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await r.arrayBuffer();
+    return accept(r.status);
+  } catch {
+    return false;
+  }
+}
+
+async function amqpOk(url: string): Promise<boolean> {
+  try {
+    const conn = await amqp.connect(url);
+    await conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The readiness probe of each part: true once it serves. */
+export function probe(c: Config, part: Part): () => Promise<boolean> {
+  const h = (port: number) => `http://${c.HOST}:${port}/healthz`;
+  switch (part) {
+    case "rabbitmq":
+      return async () => (await tcpOpen("127.0.0.1", c.BROKER_STOMP_PORT)) && (await amqpOk(amqpUrl(c)));
+    case "nginx":
+      return () => httpOk(`http://${c.HOST}:${c.NGINX_PORT}/`, (s) => s === 404);
+    case "linkguard":
+      return () => httpOk(`http://${c.GUARD_HOST}:${c.GUARD_PORT}/healthz`, (s) => s === 200);
+    case "compressor":
+      return () => httpOk(`${c.COMPRESSOR_URL}/healthz`, (s) => s === 200);
+    case "downloader":
+      return () => httpOk(h(c.DOWNLOADER_PORT), (s) => s === 200);
+    case "clock":
+      return () => httpOk(h(c.CLOCK_PORT), (s) => s === 200);
+    case "web":
+      return () => httpOk(h(c.PORT), (s) => s === 200);
+  }
+}
+
+function command(c: Config, part: Part): { cmd: string[]; env: Record<string, string> } {
+  switch (part) {
+    case "rabbitmq":
+      return { cmd: rabbitServerCmd(), env: rabbitEnv(c) };
+    case "nginx":
+      return { cmd: nginxCmd(c), env: configEnv(c) };
+    default:
+      return { cmd: [process.execPath, `${ROOT}/servers/${part}/index.ts`], env: configEnv(c) };
+  }
+}
+
+/** Starts `part` unless it runs, and waits until it is healthy (or `timeoutMs`). */
+export async function startPart(c: Config, part: Part, timeoutMs = 60_000): Promise<"started" | "running"> {
+  if (livePid(c.RUN_DIR, part) !== null) return "running";
+  const { cmd, env } = command(c, part);
+  const pid = spawnDetached(c.RUN_DIR, { name: part, cmd, env, cwd: ROOT });
+  const ready = probe(c, part);
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await ready()) return "started";
+    if (livePid(c.RUN_DIR, part) === null) throw new PartFailed(part, `exited (pid ${pid})`, tail(logFile(c.RUN_DIR, part)));
+    await Bun.sleep(150);
+  }
+  throw new PartFailed(part, `not healthy after ${timeoutMs / 1000} s`, tail(logFile(c.RUN_DIR, part)));
+}
+
+/** Prepares RUN_DIR, the secret and the configs every part needs. */
+export function prepare(c: Config): void {
+  for (const d of ["pids", "logs"]) mkdirSync(`${c.RUN_DIR}/${d}`, { recursive: true });
+  for (const d of [c.DOWNLOADS_DIR, c.STATE_DIR]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  const secret = ensureSecret(c.RUN_DIR);
+  if (!c.AMQP_URL) prepareRabbit(c);
+  renderNginx(c, secret);
+}
+
+export interface StartResult {
+  started: Part[];
+  running: Part[];
+}
+
+/**
+ * Starts every part that is not running. On failure stops what this call
+ * started and rethrows (a `PartFailed` names the part and carries its log).
+ */
+export async function startStack(c: Config, say: (s: string) => void = () => {}): Promise<StartResult> {
+  prepare(c);
+  const res: StartResult = { started: [], running: [] };
+  const note = (p: Part, r: "started" | "running") => {
+    res[r].push(p);
+    say(r === "started" ? `  ${p} started` : `  ${p} already running`);
+  };
+  try {
+    if (!c.AMQP_URL) note("rabbitmq", await startPart(c, "rabbitmq", 90_000));
+    note("nginx", await startPart(c, "nginx"));
+    const results = await Promise.allSettled(SERVERS.map(async (p) => note(p, await startPart(c, p))));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  } catch (err) {
+    for (const p of [...res.started].reverse()) await stopProcess(c.RUN_DIR, p);
+    if (res.started.includes("rabbitmq")) await stopEpmd(c);
+    throw err;
+  }
+  return res;
+}
+
+/** Stops every part (servers first, broker last, then its epmd). Returns the parts that were running. */
+export async function stopStack(c: Config, say: (s: string) => void = () => {}): Promise<Part[]> {
+  const stopped: Part[] = [];
+  const stopOne = async (p: Part) => {
+    if (await stopProcess(c.RUN_DIR, p)) {
+      stopped.push(p);
+      say(`  ${p} stopped`);
+    }
+  };
+  await Promise.all(["web", "clock", "downloader"].map((p) => stopOne(p as Part)));
+  await Promise.all(["compressor", "nginx", "linkguard"].map((p) => stopOne(p as Part)));
+  if (!c.AMQP_URL) {
+    await stopOne("rabbitmq");
+    await stopEpmd(c);
+  }
+  return stopped;
+}

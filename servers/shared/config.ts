@@ -1,0 +1,178 @@
+/**
+ * @module config
+ * The one place that reads the environment. Every key has a default, a type
+ * and a one-line doc; a bad value fails fast with a message naming the key.
+ * The README's configuration table is checked against `CONFIG_DOCS` by a test.
+ */
+import { resolve } from "node:path";
+
+/** Repository root: defaults such as `RUN_DIR=.run` are relative to it, not to the cwd. */
+export const ROOT = resolve(import.meta.dir, "../..");
+
+type Kind = "port" | "int" | "string" | "url" | "path" | "list" | "bool";
+interface Spec {
+  kind: Kind;
+  def: string | ((raw: Record<string, string>) => string);
+  doc: string;
+  /** listed in ../shared/CONTRACT.md (public, documented first) */
+  contract?: boolean;
+  min?: number;
+}
+
+const spec = {
+  PORT: { kind: "port", def: "3000", doc: "the web server (page and API), on `HOST`", contract: true },
+  NGINX_PORT: { kind: "port", def: "8080", doc: "nginx, which serves the signed links", contract: true },
+  PUBLIC_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.NGINX_PORT}`, doc: "the origin put in front of signed links", contract: true },
+  AMQP_URL: { kind: "string", def: "", doc: "use this broker instead of starting one (it must have the Web-STOMP plugin)", contract: true },
+  RUN_DIR: { kind: "path", def: ".run", doc: "runtime state: pids, logs, broker data, downloads, archives, the signing secret", contract: true },
+  ALLOW_PRIVATE_URLS: { kind: "list", def: "", doc: "comma-separated `host:port` entries that may be downloaded although they resolve to a private address", contract: true },
+  LINK_TTL_SECONDS: { kind: "int", def: "3600", doc: "how long a signed link is valid", contract: true, min: 1 },
+  MAX_URLS: { kind: "int", def: "50", doc: "most URLs in one job", contract: true, min: 1 },
+  MAX_FILE_BYTES: { kind: "int", def: "1073741824", doc: "largest single file; larger fails that URL (kept below zip's 4 GiB limit)", contract: true, min: 1 },
+  MAX_JOB_BYTES: { kind: "int", def: "2147483648", doc: "most bytes in one job; past it, further files fail", contract: true, min: 1 },
+
+  HOST: { kind: "string", def: "127.0.0.1", doc: "address every internal listener binds to" },
+  COMPRESSOR_PORT: { kind: "port", def: "3001", doc: "the compressor's internal HTTP port" },
+  COMPRESSOR_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.COMPRESSOR_PORT}`, doc: "where downloaders POST finished job ids" },
+  GUARD_PORT: { kind: "port", def: "3002", doc: "the link guard's internal HTTP port (nginx auth_request)" },
+  GUARD_SYSLOG_PORT: { kind: "port", def: "3003", doc: "the link guard's UDP syslog port (nginx access log)" },
+  GUARD_HOST: { kind: "string", def: "127.0.0.1", doc: "where nginx finds the link guard" },
+  DOWNLOADER_PORT: { kind: "port", def: "3004", doc: "the downloader's health port (0 picks a free one)" },
+  CLOCK_PORT: { kind: "port", def: "3005", doc: "the clock's health port" },
+  BROKER_PORT: { kind: "port", def: "5673", doc: "AMQP port of the private broker (not 5672, so a system broker does not clash)" },
+  BROKER_STOMP_PORT: { kind: "port", def: "15675", doc: "Web-STOMP port of the private broker" },
+  BROKER_DIST_PORT: { kind: "port", def: "25673", doc: "Erlang distribution port of the private broker" },
+  BROKER_EPMD_PORT: { kind: "port", def: "4371", doc: "epmd port of the private broker" },
+  STOMP_URL: { kind: "string", def: (r) => r.AMQP_URL ? `ws://${hostOf(r.AMQP_URL)}:15674/ws` : `ws://127.0.0.1:${r.BROKER_STOMP_PORT}/ws`, doc: "Web-STOMP endpoint the SSE bridge uses" },
+  DOWNLOADS_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/downloads`, doc: "where job folders are downloaded (shared storage when scaled out)" },
+  ARCHIVES_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/archives`, doc: "nginx's file folder, where finished archives are moved" },
+  STATE_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/state`, doc: "small durable records: job store, finished archives, link leases" },
+  DOWNLOAD_CONCURRENCY: { kind: "int", def: "8", doc: "files one downloader fetches at once (its AMQP prefetch)", min: 1 },
+  PER_HOST_CONCURRENCY: { kind: "int", def: "6", doc: "files one downloader fetches at once from one host", min: 1 },
+  MAX_REDIRECTS: { kind: "int", def: "5", doc: "redirects followed per URL", min: 0 },
+  CONNECT_TIMEOUT_MS: { kind: "int", def: "10000", doc: "time to get response headers", min: 1 },
+  IDLE_TIMEOUT_MS: { kind: "int", def: "20000", doc: "a body that sends nothing for this long fails", min: 1 },
+  DOWNLOAD_DEADLINE_MS: { kind: "int", def: "900000", doc: "overall time one file may take", min: 1 },
+  PROGRESS_INTERVAL_MS: { kind: "int", def: "100", doc: "least time between two progress events of one file (first and last always sent)", min: 0 },
+  MAX_BODY_BYTES: { kind: "int", def: "262144", doc: "largest POST /jobs body", min: 1 },
+  LOG_LEVEL: { kind: "string", def: "info", doc: "debug, info, warn or error" },
+} satisfies Record<string, Spec>;
+
+export type ConfigKey = keyof typeof spec;
+type ValueOf<K extends Kind> = K extends "port" | "int" ? number : K extends "list" ? string[] : K extends "bool" ? boolean : string;
+export type Config = { readonly [K in ConfigKey]: ValueOf<(typeof spec)[K]["kind"]> };
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname || "127.0.0.1";
+  } catch {
+    return "127.0.0.1";
+  }
+}
+
+/** Raised at start-up for a value that cannot be used; the message names the key. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads and validates the configuration from `env` (the process environment by default). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const [key, s] of Object.entries(spec) as [ConfigKey, Spec][]) {
+    const given = env[key];
+    raw[key] = given !== undefined && given !== "" ? given : typeof s.def === "function" ? s.def(raw) : s.def;
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(spec) as [ConfigKey, Spec][]) out[key] = parse(key, s, raw[key]!);
+  if (!["debug", "info", "warn", "error"].includes(out.LOG_LEVEL as string)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, not "${out.LOG_LEVEL}"`);
+  if ((out.MAX_FILE_BYTES as number) >= 4 * 1024 ** 3 - 1) throw new ConfigError("MAX_FILE_BYTES must stay below 4 GiB (zip without zip64)");
+  if ((out.MAX_JOB_BYTES as number) >= 4 * 1024 ** 3 - 1) throw new ConfigError("MAX_JOB_BYTES must stay below 4 GiB (zip without zip64)");
+  return Object.freeze(out) as Config;
+}
+
+function parse(key: string, s: Spec, v: string): unknown {
+  switch (s.kind) {
+    case "port": {
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || n > 65535) throw new ConfigError(`${key} must be a port number 0-65535, not "${v}"`);
+      return n;
+    }
+    case "int": {
+      const n = Number(v);
+      if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new ConfigError(`${key} must be a whole number, not "${v}"`);
+      if (s.min !== undefined && n < s.min) throw new ConfigError(`${key} must be at least ${s.min}, not ${n}`);
+      return n;
+    }
+    case "url": {
+      let u: URL;
+      try {
+        u = new URL(v);
+      } catch {
+        throw new ConfigError(`${key} must be an absolute http(s) URL, not "${v}"`);
+      }
+      if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(`${key} must be an http(s) URL, not "${v}"`);
+      return v.replace(/\/+$/, "");
+    }
+    case "path":
+      return resolve(ROOT, v);
+    case "list":
+      return v.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean);
+    case "bool":
+      if (!["0", "1", "true", "false"].includes(v)) throw new ConfigError(`${key} must be true or false, not "${v}"`);
+      return v === "1" || v === "true";
+    default:
+      return v;
+  }
+}
+
+/** Key, default (as written) and doc of every setting, contract keys first: for the README table. */
+export const CONFIG_DOCS: { key: ConfigKey; def: string; doc: string; contract: boolean }[] = (Object.entries(spec) as [ConfigKey, Spec][]).map(
+  ([key, s]) => ({
+    key,
+    def: typeof s.def === "function" ? defaultText(key) : s.def,
+    doc: s.doc,
+    contract: !!s.contract,
+  }),
+);
+
+function defaultText(key: ConfigKey): string {
+  const texts: Partial<Record<ConfigKey, string>> = {
+    PUBLIC_URL: "http://127.0.0.1:$NGINX_PORT",
+    COMPRESSOR_URL: "http://127.0.0.1:$COMPRESSOR_PORT",
+    STOMP_URL: "ws://127.0.0.1:$BROKER_STOMP_PORT/ws",
+    DOWNLOADS_DIR: "$RUN_DIR/downloads",
+    ARCHIVES_DIR: "$RUN_DIR/archives",
+    STATE_DIR: "$RUN_DIR/state",
+  };
+  return texts[key] ?? "";
+}
+
+/**
+ * The environment for a child process: the current one plus `overrides`.
+ * Lives here so that no other module reads `process.env`.
+ */
+export function childEnv(overrides: Record<string, string | number | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) env[k] = String(v);
+  return env;
+}
+
+/** Private-broker settings derived from config (node name, data folders). */
+export function brokerPaths(c: Config) {
+  const base = `${c.RUN_DIR}/rabbitmq`;
+  return {
+    base,
+    nodeName: `linkpack-${c.BROKER_PORT}@localhost`,
+    mnesia: `${base}/mnesia`,
+    logs: `${c.RUN_DIR}/logs/rabbitmq`,
+    home: `${base}/home`,
+    configFile: `${base}/rabbitmq.conf`,
+    pluginsFile: `${base}/enabled_plugins`,
+  };
+}
+
+/** The AMQP URL processes use: `AMQP_URL` or the private broker. */
+export function amqpUrl(c: Config): string {
+  return c.AMQP_URL || `amqp://guest:guest@127.0.0.1:${c.BROKER_PORT}`;
+}

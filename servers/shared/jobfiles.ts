@@ -1,0 +1,76 @@
+/**
+ * @module jobfiles
+ * The layout of a job's download folder, shared by downloader and compressor:
+ *
+ *   DOWNLOADS_DIR/<job id>/
+ *     NNN-<safe name>        a downloaded file (NNN = zero-padded URL index)
+ *     .tmp/NNN               a download in progress (never read by the compressor)
+ *     .done/NNN.json         the outcome of URL NNN (`FileOutcome`), written atomically
+ *
+ * A URL is finished when its outcome file exists; the job is complete when
+ * every index has one. Writing outcomes atomically (write then rename) makes a
+ * crash at any point leave either no outcome (the URL is redone) or a whole one.
+ */
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import type { Config } from "./config.ts";
+
+export interface FileOutcome {
+  index: number;
+  url: string;
+  state: "done" | "failed";
+  /** sanitised file name (the zip entry name before de-duplication); null if failed before one was known */
+  name: string | null;
+  /** on-disk file name inside the job folder, for "done" */
+  file: string | null;
+  bytes: number;
+  /** CRC-32 of the bytes, computed while downloading (for "done") */
+  crc32: number | null;
+  error: string | null;
+}
+
+export const jobDir = (c: Pick<Config, "DOWNLOADS_DIR">, jobId: string) => `${c.DOWNLOADS_DIR}/${jobId}`;
+export const pad = (index: number) => String(index).padStart(3, "0");
+export const dataFileName = (index: number, safeName: string) => `${pad(index)}-${safeName}`;
+export const tmpPath = (dir: string, index: number) => `${dir}/.tmp/${pad(index)}`;
+export const outcomePath = (dir: string, index: number) => `${dir}/.done/${pad(index)}.json`;
+
+/** Creates the job folder and its sub-folders. */
+export async function ensureJobDir(dir: string): Promise<void> {
+  await mkdir(`${dir}/.tmp`, { recursive: true });
+  await mkdir(`${dir}/.done`, { recursive: true });
+}
+
+/** Writes an outcome atomically. */
+export async function writeOutcome(dir: string, o: FileOutcome): Promise<void> {
+  const p = outcomePath(dir, o.index);
+  await writeFile(`${p}.tmp`, JSON.stringify(o));
+  await rename(`${p}.tmp`, p);
+}
+
+/** The outcome of one URL, or null if it is not finished. */
+export async function readOutcome(dir: string, index: number): Promise<FileOutcome | null> {
+  try {
+    return JSON.parse(await readFile(outcomePath(dir, index), "utf8")) as FileOutcome;
+  } catch {
+    return null;
+  }
+}
+
+/** Every finished outcome, by index. */
+export async function readOutcomes(dir: string): Promise<FileOutcome[]> {
+  let names: string[];
+  try {
+    names = await readdir(`${dir}/.done`);
+  } catch {
+    return [];
+  }
+  const out: FileOutcome[] = [];
+  for (const n of names.filter((n) => /^\d+\.json$/.test(n)).sort()) {
+    try {
+      out.push(JSON.parse(await readFile(`${dir}/.done/${n}`, "utf8")) as FileOutcome);
+    } catch {
+      /* being written: not finished */
+    }
+  }
+  return out.sort((a, b) => a.index - b.index);
+}

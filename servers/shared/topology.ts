@@ -1,0 +1,63 @@
+/**
+ * @module topology
+ * Every exchange, queue and routing key linkpack uses, with their declarations.
+ * Servers import names from here; nothing else spells them.
+ */
+import type { Channel } from "amqplib";
+
+/** Topic exchange for work: one persistent message per URL, `job.<id>.download`. */
+export const WORK_EXCHANGE = "linkpack.work";
+/** Topic exchange for progress events (download, compression, link, clock). */
+export const PROGRESS_EXCHANGE = "linkpack.progress";
+/** Fanout exchange receiving rejected (malformed) messages. */
+export const DEAD_EXCHANGE = "linkpack.dead";
+
+/** Work queue the downloaders share. */
+export const DOWNLOAD_QUEUE = "linkpack.downloads";
+/** Work queue of the compressor (fed by its HTTP endpoint, so an accepted job survives a crash). */
+export const COMPRESS_QUEUE = "linkpack.compress";
+/** The web server's queue of progress events, which it folds into the job store. */
+export const WEB_PROGRESS_QUEUE = "linkpack.web.progress";
+/** Where malformed messages end up, for a person to look at. */
+export const DEAD_QUEUE = "linkpack.dead-letters";
+
+export const keys = {
+  download: (jobId: string) => `job.${jobId}.download`,
+  compress: (jobId: string) => `job.${jobId}.compress-request`,
+  file: (jobId: string, index: number) => `job.${jobId}.file.${index}`,
+  compressProgress: (jobId: string) => `job.${jobId}.compress`,
+  link: (jobId: string) => `job.${jobId}.link`,
+  failed: (jobId: string) => `job.${jobId}.failed`,
+  /** every progress event of one job */
+  jobAll: (jobId: string) => `job.${jobId}.#`,
+  clock: "clock.tick",
+} as const;
+
+/** Binding patterns. */
+export const patterns = {
+  download: "job.*.download",
+  compress: "job.*.compress-request",
+  allJobs: "job.#",
+} as const;
+
+const deadLettered = { arguments: { "x-dead-letter-exchange": DEAD_EXCHANGE } };
+
+/** Declares everything (idempotent); run by every process on each (re)connect. */
+export async function declareTopology(ch: Channel): Promise<void> {
+  await ch.assertExchange(WORK_EXCHANGE, "topic", { durable: true });
+  await ch.assertExchange(PROGRESS_EXCHANGE, "topic", { durable: true });
+  await ch.assertExchange(DEAD_EXCHANGE, "fanout", { durable: true });
+  await ch.assertQueue(DEAD_QUEUE, { durable: true });
+  await ch.bindQueue(DEAD_QUEUE, DEAD_EXCHANGE, "");
+  await ch.assertQueue(DOWNLOAD_QUEUE, { durable: true, ...deadLettered });
+  await ch.bindQueue(DOWNLOAD_QUEUE, WORK_EXCHANGE, patterns.download);
+  await ch.assertQueue(COMPRESS_QUEUE, { durable: true, ...deadLettered });
+  await ch.bindQueue(COMPRESS_QUEUE, WORK_EXCHANGE, patterns.compress);
+  await ch.assertQueue(WEB_PROGRESS_QUEUE, { durable: true, ...deadLettered });
+  await ch.bindQueue(WEB_PROGRESS_QUEUE, PROGRESS_EXCHANGE, patterns.allJobs);
+}
+
+/** STOMP destination for a routing key on the progress exchange (Web-STOMP `/exchange/` form). */
+export function stompDestination(routingKey: string): string {
+  return `/exchange/${PROGRESS_EXCHANGE}/${routingKey}`;
+}
