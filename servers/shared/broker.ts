@@ -5,7 +5,7 @@
  * start consumers). Publishing waits for the broker's confirm and retries
  * across reconnects, so a published message is never silently lost.
  */
-import amqp, { type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from "amqplib";
+import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from "amqplib";
 import { declareTopology } from "./topology.ts";
 import type { Logger } from "./log.ts";
 
@@ -29,13 +29,13 @@ export class Broker {
   static async open(opts: BrokerOptions): Promise<Broker> {
     const b = new Broker(opts);
     const ready = b.channel();
-    b.conn = await amqp.connect(opts.url, {
-      heartbeat: 10,
+    const url = opts.url.includes("heartbeat=") ? opts.url : `${opts.url}${opts.url.includes("?") ? "&" : "?"}heartbeat=10`;
+    b.conn = await amqp.connect(url, {
       recovery: {
         initialDelay: 200,
         maxDelay: 5000,
         waitForConnect: false,
-        setup: (model) => b.setup(model),
+        setup: (model: ChannelModel) => b.setup(model),
       },
     });
     b.conn.on("error", (err: Error) => opts.log.warn("broker connection error", { err }));
@@ -48,7 +48,7 @@ export class Broker {
     return b;
   }
 
-  private async setup(model: { createConfirmChannel(): Promise<ConfirmChannel> }): Promise<void> {
+  private async setup(model: ChannelModel): Promise<void> {
     const ch = await model.createConfirmChannel();
     ch.on("error", (err: Error) => this.opts.log.warn("broker channel error", { err }));
     ch.on("close", () => {
