@@ -13,7 +13,7 @@ export interface BrokerOptions {
   url: string;
   log: Logger;
   /** Runs on each new channel, after the topology is declared. */
-  onChannel?: (ch: ConfirmChannel) => Promise<void>;
+  onChannel?: (ch: ConfirmChannel, broker: Broker) => Promise<void>;
 }
 
 export class Broker {
@@ -56,7 +56,7 @@ export class Broker {
     });
     await declareTopology(ch);
     this.consumerTags.clear();
-    if (this.opts.onChannel) await this.opts.onChannel(ch);
+    if (this.opts.onChannel) await this.opts.onChannel(ch, this);
     this.ch = ch;
     this.opts.log.info("broker channel ready");
     for (const w of this.waiters.splice(0)) w(ch);

@@ -1,13 +1,39 @@
-/** web: placeholder until implemented — answers /healthz only. */
-import { loadConfig, amqpUrl } from "../shared/config.ts";
+/**
+ * web (server 1): the page and the JSON API. Wires config, the job store,
+ * the broker (publishing jobs, folding progress into the store) and the HTTP
+ * server; the routes live in app.tsx.
+ */
+import { amqpUrl, loadConfig } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
 import { Broker } from "../shared/broker.ts";
-import { serveHealth } from "../shared/health.ts";
 import { onShutdown } from "../shared/shutdown.ts";
+import { JobStore } from "./store.ts";
+import { trackProgress } from "./tracker.ts";
+import { createJob } from "./jobs.ts";
+import { createApp } from "./app.tsx";
 
 const config = loadConfig();
 const log = createLogger("web", config.LOG_LEVEL);
-const broker = await Broker.open({ url: amqpUrl(config), log });
-const health = serveHealth(config.HOST, config.PORT, () => broker.connected);
-log.info("ready");
-onShutdown(log, [["stop health", () => health.stop()], ["close broker", () => broker.close()]]);
+const store = new JobStore(`${config.STATE_DIR}/web`);
+const broker = await Broker.open({
+  url: amqpUrl(config),
+  log,
+  onChannel: (ch, b) => trackProgress(b, ch, store, log),
+});
+
+const app = createApp({
+  config,
+  store,
+  createJob: (urls) => createJob(store, broker, urls),
+  brokerUp: () => broker.connected,
+});
+
+const server = Bun.serve({ hostname: config.HOST, port: config.PORT, fetch: app.fetch, idleTimeout: 0 });
+log.info("listening", { url: `http://${config.HOST}:${server.port}/` });
+
+onShutdown(log, [
+  ["stop http", () => server.stop()],
+  ["stop consuming", () => broker.stopConsuming()],
+  ["close broker", () => broker.close()],
+  ["close store", () => store.close()],
+]);

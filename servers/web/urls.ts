@@ -1,0 +1,120 @@
+/**
+ * @module urls
+ * Reads the URL list of `POST /jobs` in any of the contract's encodings and
+ * checks every line. Errors are per line (`InvalidLine`) so the user sees
+ * exactly which URL is wrong and why.
+ */
+export const MAX_LINE_CHARS = 2000;
+
+export interface InvalidLine {
+  line: number;
+  url: string;
+  reason: string;
+}
+
+/** A request that cannot become a job; `status` is the HTTP status to answer with. */
+export class InvalidRequest extends Error {
+  override name = "InvalidRequest";
+  constructor(message: string, readonly invalid: InvalidLine[] = [], readonly status: 400 | 413 | 415 = 400) {
+    super(message);
+  }
+}
+
+/** One candidate URL with its 1-based line number in what the user sent. */
+export interface Candidate {
+  line: number;
+  text: string;
+}
+
+/** Splits a one-URL-per-line text, skipping blank lines and `#` comments. */
+export function linesOf(text: string, firstLine = 1): Candidate[] {
+  return text
+    .split(/\r\n|\r|\n/)
+    .map((raw, i) => ({ line: firstLine + i, text: raw.trim() }))
+    .filter((c) => c.text !== "" && !c.text.startsWith("#"));
+}
+
+/** Why `text` is not an acceptable URL, or null if it is. */
+export function urlProblem(text: string): string | null {
+  if (text.length > MAX_LINE_CHARS) return `longer than ${MAX_LINE_CHARS} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(text)) return "contains control characters";
+  if (/\s/.test(text)) return "contains spaces (encode them as %20)";
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(text)?.[1];
+  if (!scheme) return "not an absolute URL (it must start with http:// or https://)";
+  if (!/^https?$/i.test(scheme)) return `"${scheme.toLowerCase()}:" URLs are not allowed, only http and https`;
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return "not a valid URL";
+  }
+  if (!/^\/\//.test(text.slice(scheme.length + 1))) return "not an absolute URL (it must start with http:// or https://)";
+  if (!u.hostname) return "has no host name";
+  return null;
+}
+
+/**
+ * Checks the candidates: at least one, at most `maxUrls`, each a valid
+ * absolute http(s) URL. Returns the URLs in order or throws `InvalidRequest`.
+ */
+export function checkUrls(cands: Candidate[], maxUrls: number): string[] {
+  if (cands.length === 0) throw new InvalidRequest("no URL given: send one http(s) URL per line");
+  const invalid: InvalidLine[] = [];
+  for (const c of cands) {
+    const reason = urlProblem(c.text);
+    if (reason) invalid.push({ line: c.line, url: c.text.slice(0, 300), reason });
+  }
+  if (cands.length > maxUrls) throw new InvalidRequest(`too many URLs: ${cands.length}, at most ${maxUrls} per job`, invalid);
+  if (invalid.length) throw new InvalidRequest(`${invalid.length} of ${cands.length} lines are not valid http(s) URLs`, invalid);
+  return cands.map((c) => c.text);
+}
+
+/** Reads the body of `POST /jobs` by content type, bounded to `maxBytes`. */
+export async function readCandidates(req: Request, maxBytes: number): Promise<Candidate[]> {
+  const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw new InvalidRequest(`request body too large: at most ${maxBytes} bytes`, [], 413);
+  const known = ["text/plain", "application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
+  if (!known.includes(type))
+    throw new InvalidRequest(`unsupported content type "${type || "none"}": send text/plain (one URL per line), application/json ({"urls": [...]}) or a form`, [], 415);
+  const body = await readBounded(req, maxBytes);
+  if (type === "text/plain") return linesOf(new TextDecoder().decode(body));
+  if (type === "application/json") return jsonCandidates(new TextDecoder().decode(body));
+  const form = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { "content-type": req.headers.get("content-type")! } }).formData();
+  const out = linesOf(String(form.get("urls") ?? ""));
+  let n = out.length ? out[out.length - 1]!.line : 0;
+  for (const v of form.getAll("url")) {
+    const t = String(v).trim();
+    n++;
+    if (t) out.push({ line: n, text: t });
+  }
+  return out;
+}
+
+function jsonCandidates(text: string): Candidate[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new InvalidRequest('the body is not valid JSON: send {"urls": ["https://...", ...]}');
+  }
+  const urls = (v as { urls?: unknown } | null)?.urls;
+  if (typeof v !== "object" || v === null || Array.isArray(v) || !Array.isArray(urls))
+    throw new InvalidRequest('JSON must be an object with a "urls" array: {"urls": ["https://...", ...]}');
+  const bad = urls.findIndex((u) => typeof u !== "string");
+  if (bad >= 0) throw new InvalidRequest(`"urls" must hold strings only; item ${bad + 1} is ${JSON.stringify(urls[bad])?.slice(0, 50)}`);
+  return (urls as string[]).map((u, i) => ({ line: i + 1, text: u.trim() })).filter((c) => c.text !== "");
+}
+
+async function readBounded(req: Request, maxBytes: number): Promise<Uint8Array> {
+  if (!req.body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
+    n += chunk.length;
+    if (n > maxBytes) throw new InvalidRequest(`request body too large: at most ${maxBytes} bytes`, [], 413);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
