@@ -1,0 +1,62 @@
+import { describe, expect, test } from "bun:test";
+import { checkUrls, InvalidRequest, linesOf, readCandidates, urlProblem } from "./urls.ts";
+
+const req = (body: BodyInit, type: string) => new Request("http://x/jobs", { method: "POST", body, headers: { "content-type": type } });
+
+describe("URL list", () => {
+  test("text: blank lines and # comments are skipped; line numbers are the user's", () => {
+    expect(linesOf("# hi\n\nhttps://a/x\r\n  https://b/y  \n")).toEqual([
+      { line: 3, text: "https://a/x" },
+      { line: 4, text: "https://b/y" },
+    ]);
+  });
+
+  test("only absolute http(s) URLs pass", () => {
+    expect(urlProblem("https://example.com/a.jpg")).toBeNull();
+    expect(urlProblem("http://127.0.0.1:8000/x")).toBeNull();
+    for (const bad of ["file:///etc/passwd", "ftp://x/y", "gopher://x", "javascript:alert(1)", "data:text/plain,hi", "example.com/a", "/a/b", "http:/x", "https://exa mple.com/", "https://a/\u0001", "http://"]) {
+      expect(urlProblem(bad), bad).not.toBeNull();
+    }
+    expect(urlProblem("https://a/" + "x".repeat(2001))).toContain("2000");
+    expect(urlProblem("ftp://x/y")).toContain('"ftp:"');
+  });
+
+  test("empty, too many and invalid lists are refused with per-line reasons", () => {
+    expect(() => checkUrls([], 50)).toThrow(/no URL/);
+    const many = Array.from({ length: 51 }, (_, i) => ({ line: i + 1, text: `https://a/${i}` }));
+    expect(() => checkUrls(many, 50)).toThrow(/too many URLs: 51, at most 50/);
+    try {
+      checkUrls([{ line: 1, text: "https://a/x" }, { line: 4, text: "nope" }], 50);
+      throw new Error("unreachable");
+    } catch (err) {
+      expect(err).toBeInstanceOf(InvalidRequest);
+      expect((err as InvalidRequest).invalid).toEqual([{ line: 4, url: "nope", reason: expect.stringContaining("absolute") }]);
+    }
+  });
+
+  test("JSON of the wrong shape is a clear 400", async () => {
+    for (const body of ["[1]", "{}", '{"urls": "x"}', '{"urls": [1]}', "not json", "null"]) {
+      const err = await readCandidates(req(body, "application/json"), 1000).catch((e) => e);
+      expect(err, body).toBeInstanceOf(InvalidRequest);
+      expect((err as InvalidRequest).status).toBe(400);
+    }
+    expect(await readCandidates(req('{"urls": ["https://a/x", ""]}', "application/json"), 1000)).toEqual([{ line: 1, text: "https://a/x" }]);
+  });
+
+  test("forms: the urls textarea and repeated url fields", async () => {
+    const f = new FormData();
+    f.set("urls", "https://a/1\n\nhttps://a/2");
+    f.append("url", "https://a/3");
+    const cands = await readCandidates(new Request("http://x/jobs", { method: "POST", body: f }), 10_000);
+    expect(cands.map((c) => c.text)).toEqual(["https://a/1", "https://a/2", "https://a/3"]);
+    const u = await readCandidates(req("urls=https%3A%2F%2Fa%2F1&url=https%3A%2F%2Fa%2F2", "application/x-www-form-urlencoded"), 1000);
+    expect(u.map((c) => c.text)).toEqual(["https://a/1", "https://a/2"]);
+  });
+
+  test("a wrong content type is 415 and an oversized body 413", async () => {
+    const t = await readCandidates(req("x", "application/xml"), 1000).catch((e) => e);
+    expect((t as InvalidRequest).status).toBe(415);
+    const big = await readCandidates(req("x".repeat(2000), "text/plain"), 1000).catch((e) => e);
+    expect((big as InvalidRequest).status).toBe(413);
+  });
+});
