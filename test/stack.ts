@@ -17,6 +17,8 @@ export interface TestStack {
   fixtures: Fixtures;
   /** the web server's origin, e.g. http://127.0.0.1:41234 */
   web: string;
+  /** an allowed (ALLOW_PRIVATE_URLS) port on 127.0.0.1 where nothing listens: connections are refused */
+  closedPort: number;
 }
 
 /** A port nothing listens on right now. */
@@ -56,11 +58,12 @@ export function testConfig(extra: Record<string, string> = {}): { config: Config
 export function useStack(): Promise<TestStack> {
   current ??= (async () => {
     const fixtures = startFixtures();
-    const allow = `127.0.0.1:${fixtures.port},localhost:${fixtures.port}`;
+    const closedPort = freePort();
+    const allow = `127.0.0.1:${fixtures.port},localhost:${fixtures.port},127.0.0.1:${closedPort}`;
     const { config, env, runDir: dir } = testConfig({ ALLOW_PRIVATE_URLS: allow });
     runDir = dir;
     await startStack(config);
-    return { config, env, fixtures, web: `http://${config.HOST}:${config.PORT}` };
+    return { config, env, fixtures, closedPort, web: `http://${config.HOST}:${config.PORT}` };
   })();
   return current;
 }
