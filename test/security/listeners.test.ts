@@ -1,0 +1,44 @@
+/**
+ * Every socket the stack listens on (broker AMQP, Web-STOMP, Erlang
+ * distribution, epmd, nginx, the internal servers) is bound to loopback.
+ */
+import { expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { readPid } from "../../scripts/lib/procs.ts";
+import { parts } from "../../scripts/lib/stack.ts";
+import { useStack } from "../stack.ts";
+
+/** pids in the process groups (sessions) `start` created: each part is spawned in its own session. */
+function stackPids(groups: Set<number>): Set<number> {
+  const out = new Set<number>();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const sid = Number(fields[3]); // session id
+      if (groups.has(sid)) out.add(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+test("the stack listens on 127.0.0.1 / ::1 only", async () => {
+  const { config } = await useStack();
+  const pids = stackPids(new Set(parts(config).map((p) => readPid(config.RUN_DIR, p)!)));
+  expect(pids.size).toBeGreaterThanOrEqual(parts(config).length);
+  const ss = Bun.spawnSync(["ss", "-H", "-ltunp"]).stdout.toString();
+  const mine = ss.split("\n").filter((l) => [...l.matchAll(/pid=(\d+)/g)].some((m) => pids.has(Number(m[1]))));
+  // epmd daemonizes into its own session: find it by its port.
+  const epmd = ss.split("\n").filter((l) => l.includes(`:${config.BROKER_EPMD_PORT} `));
+  const lines = [...mine, ...epmd];
+  const ports = new Set(lines.map((l) => Number(/\s(\S+):(\d+)\s/.exec(l)![2])));
+  for (const p of [config.PORT, config.NGINX_PORT, config.COMPRESSOR_PORT, config.GUARD_PORT, config.DOWNLOADER_PORT, config.CLOCK_PORT, config.BROKER_PORT, config.BROKER_STOMP_PORT, config.BROKER_DIST_PORT, config.BROKER_EPMD_PORT])
+    expect(ports.has(p), `something listens on ${p}`).toBe(true);
+  for (const l of lines) {
+    const local = l.trim().split(/\s+/)[4]!;
+    expect(local, l).toMatch(/^(127\.0\.0\.1|\[::1\]|\[::ffff:127\.0\.0\.1\]):\d+$/);
+  }
+}, 60_000);
