@@ -62,3 +62,16 @@ export async function stopEpmd(c: Config): Promise<void> {
   const proc = Bun.spawn(["epmd", "-kill"], { env: rabbitEnv(c), stdout: "ignore", stderr: "ignore" });
   await proc.exited;
 }
+
+/** Runs `rabbitmqctl -n NODE ARGS...` against the private node; retries while the node is not registered yet. */
+export async function rabbitmqctl(c: Config, args: string[], attempts = 5): Promise<string> {
+  let last = "";
+  for (let i = 0; i < attempts; i++) {
+    const p = Bun.spawn([`${RABBIT_BIN}/rabbitmqctl`, "-n", brokerPaths(c).nodeName, ...args], { env: rabbitEnv(c), stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    if (code === 0) return out;
+    last = out + err;
+    await Bun.sleep(1000);
+  }
+  throw new Error(`rabbitmqctl ${args.join(" ")} failed: ${last}`);
+}

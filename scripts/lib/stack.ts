@@ -96,19 +96,23 @@ function command(c: Config, part: Part): { cmd: string[]; env: Record<string, st
   }
 }
 
-/** Starts `part` unless it runs, and waits until it is healthy (or `timeoutMs`). */
-export async function startPart(c: Config, part: Part, timeoutMs = 60_000): Promise<"started" | "running"> {
-  if (livePid(c.RUN_DIR, part) !== null) return "running";
+/**
+ * Starts `part` unless it runs, and waits until it is healthy (or `timeoutMs`).
+ * `name` (default: the part) names its pid and log files, so a second
+ * instance of a server (another downloader, say) can run beside the first.
+ */
+export async function startPart(c: Config, part: Part, timeoutMs = 60_000, name: string = part): Promise<"started" | "running"> {
+  if (livePid(c.RUN_DIR, name) !== null) return "running";
   const { cmd, env } = command(c, part);
-  const pid = spawnDetached(c.RUN_DIR, { name: part, cmd, env, cwd: ROOT });
+  const pid = spawnDetached(c.RUN_DIR, { name, cmd, env, cwd: ROOT });
   const ready = probe(c, part);
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await ready()) return "started";
-    if (livePid(c.RUN_DIR, part) === null) throw new PartFailed(part, `exited (pid ${pid})`, tail(logFile(c.RUN_DIR, part)));
+    if (livePid(c.RUN_DIR, name) === null) throw new PartFailed(part, `exited (pid ${pid})`, tail(logFile(c.RUN_DIR, name)));
     await Bun.sleep(150);
   }
-  throw new PartFailed(part, `not healthy after ${timeoutMs / 1000} s`, tail(logFile(c.RUN_DIR, part)));
+  throw new PartFailed(part, `not healthy after ${timeoutMs / 1000} s`, tail(logFile(c.RUN_DIR, name)));
 }
 
 /** Prepares RUN_DIR, the secret and the configs every part needs. */

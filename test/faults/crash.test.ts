@@ -1,0 +1,88 @@
+/**
+ * Faults lose nothing: a SIGKILLed downloader or compressor, a broker
+ * restart, a web restart — each mid-job — and the job still completes with
+ * every file, no duplicate files and exactly one archive.
+ */
+import { describe, expect, test } from "bun:test";
+import { existsSync, readdirSync } from "node:fs";
+import { keys } from "../../servers/shared/topology.ts";
+import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
+import type { Config } from "../../servers/shared/config.ts";
+import type { CompressEvent } from "../../servers/shared/messages.ts";
+import { useStack } from "../stack.ts";
+import { entries, fetchLink, getJob, photosOnce, submit, waitFinal, watch } from "../e2e/util.ts";
+import { gracefulRestart, kill9, restart, slowRoute, textBytes, until } from "./helpers.ts";
+
+const archivesOf = (config: Config, id: string) =>
+  readdirSync(config.ARCHIVES_DIR, { recursive: true }).map(String).filter((p) => p.endsWith(`${id}.zip`));
+
+/** Submits the 10 photos served slowly (~`ms` each) under `prefix`. */
+async function slowJob(prefix: string, ms: number): Promise<string> {
+  const { web, fixtures } = await useStack();
+  const urls = photosOnce().map((p) => slowRoute(fixtures, `/${prefix}/${p.name}`, p.bytes, ms));
+  return submit(web, urls);
+}
+
+/** The job ends ready with all 10 photos, byte for byte, in exactly one archive. */
+async function expectComplete(id: string): Promise<void> {
+  const { web, config } = await useStack();
+  const job = await waitFinal(web, id, 120_000);
+  expect(job.state).toBe("ready");
+  expect(job.files.every((f) => f.state === "done")).toBe(true);
+  const zip = entries((await fetchLink(job.link!)).body);
+  expect(Object.keys(zip).sort()).toEqual(photosOnce().map((p) => p.name).sort());
+  for (const p of photosOnce()) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
+  expect(archivesOf(config, id).length).toBe(1);
+}
+
+describe("faults mid-job", () => {
+  test("kill -9 the downloader mid-job, then start: the job completes", async () => {
+    const { web, config } = await useStack();
+    const id = await slowJob("f-dl", 3000);
+    await until(async () => (await getJob(web, id)).files.some((f) => f.bytes > 0), 30_000, "download progress");
+    await kill9(config, "downloader");
+    await restart(config, "downloader");
+    await expectComplete(id);
+  }, 180_000);
+
+  test("kill -9 the compressor mid-archive, then start: completes, no partial archive left or served", async () => {
+    const { web, fixtures, config } = await useStack();
+    const big = textBytes(120 * 1024 * 1024, 7);
+    const url = fixtures.route("/f-cmp/big.csv", big, "text/csv");
+    const w = await watch(config, keys.compressProgress("*"));
+    const r = await fetch(`${web}/jobs`, { method: "POST", headers: { "content-type": "text/plain" }, body: url });
+    const { id } = (await r.json()) as { id: string };
+    await until(() => w.events.some((e) => (e.ev as CompressEvent).jobId === id && (e.ev as CompressEvent).percent > 0), 60_000, "compression under way");
+    await kill9(config, "compressor");
+    await w.close();
+    await restart(config, "compressor");
+    const job = await waitFinal(web, id, 120_000);
+    expect(job.state).toBe("ready");
+    const got = await fetchLink(job.link!);
+    expect(Buffer.from(entries(got.body)["big.csv"]!).equals(Buffer.from(big))).toBe(true);
+    expect(archivesOf(config, id).length).toBe(1);
+    const partial = `${config.ARCHIVES_DIR}/.partial`;
+    expect(existsSync(partial) ? readdirSync(partial) : []).toEqual([]);
+  }, 180_000);
+
+  test("restart the broker mid-job: every process reconnects and the job completes", async () => {
+    const { web, config } = await useStack();
+    const id = await slowJob("f-broker", 4000);
+    await until(async () => (await getJob(web, id)).files.some((f) => f.bytes > 0), 30_000, "download progress");
+    await rabbitmqctl(config, ["stop_app"]);
+    await Bun.sleep(1000);
+    await rabbitmqctl(config, ["start_app"]);
+    await expectComplete(id);
+    await until(async () => (await fetch(`${web}/healthz`)).status === 200, 30_000, "web healthy again");
+  }, 180_000);
+
+  test("restart the web server mid-job: the job completes and its JSON still shows it", async () => {
+    const { web, config } = await useStack();
+    const id = await slowJob("f-web", 3000);
+    await until(async () => (await getJob(web, id)).files.some((f) => f.bytes > 0), 30_000, "download progress");
+    await gracefulRestart(config, "web");
+    await expectComplete(id);
+    const job = await getJob(web, id);
+    expect(job.files.map((f) => f.bytes)).toEqual(photosOnce().map((p) => p.bytes.length));
+  }, 180_000);
+});
