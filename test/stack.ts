@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { loadConfig, type Config } from "../servers/shared/config.ts";
 import { startStack, stopStack } from "../scripts/lib/stack.ts";
+import { ensurePackages, missingPackages } from "../scripts/lib/install.ts";
 import { startFixtures, type Fixtures } from "./fixtures.ts";
 
 export interface TestStack {
@@ -62,6 +63,8 @@ export function useStack(): Promise<TestStack> {
     const allow = `127.0.0.1:${fixtures.port},localhost:${fixtures.port},127.0.0.1:${closedPort}`;
     const { config, env, runDir: dir } = testConfig({ ALLOW_PRIVATE_URLS: allow });
     runDir = dir;
+    // Like `bun run start`: a fresh machine gets RabbitMQ and nginx installed (as root) or is told how.
+    await ensurePackages(missingPackages(config), (s) => console.log(s));
     await startStack(config);
     return { config, env, fixtures, closedPort, web: `http://${config.HOST}:${config.PORT}` };
   })();
