@@ -32,6 +32,8 @@ export interface JobView {
   error: string | null;
   /** archive size in bytes once ready */
   archive_bytes: number | null;
+  /** epoch ms when the job became ready or failed (extra, for the page's elapsed time) */
+  finished_at?: number | null;
 }
 
 /** A new job with every file queued. */
@@ -87,10 +89,12 @@ export function applyEvent(job: JobView, ev: JobEvent): JobView {
       next.link = ev.link;
       next.expires_at = ev.expiresAt;
       next.archive_bytes = ev.bytes;
+      next.finished_at = ev.at;
       break;
     case "failed":
       next.state = "failed";
       next.error = ev.error;
+      next.finished_at = ev.at;
       break;
   }
   return next;
