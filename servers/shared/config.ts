@@ -37,6 +37,7 @@ const spec = {
   GUARD_PORT: { kind: "port", def: "3002", doc: "the link guard's internal HTTP port (nginx auth_request)" },
   GUARD_SYSLOG_PORT: { kind: "port", def: "3003", doc: "the link guard's UDP syslog port (nginx access log)" },
   GUARD_HOST: { kind: "string", def: "127.0.0.1", doc: "where nginx finds the link guard" },
+  LINK_LEASE_SECONDS: { kind: "int", def: "900", doc: "how long one GET may hold a link before another may try (a download whose end nginx never logged)", min: 1 },
   DOWNLOADER_PORT: { kind: "port", def: "3004", doc: "the downloader's health port" },
   CLOCK_PORT: { kind: "port", def: "3005", doc: "the clock's health port" },
   BROKER_PORT: { kind: "port", def: "5673", doc: "AMQP port of the private broker (not 5672, so a system broker does not clash)" },
