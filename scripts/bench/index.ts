@@ -1,0 +1,104 @@
+/**
+ * `bun run bench`: linkpack against `curl --parallel` + `zip` on generated
+ * corpora, side by side in one run; writes BENCHMARKS.md (and the raw
+ * numbers to .bench/results.json). Options: see args.ts. This file only
+ * wires: corpora, the corpus nginx, the stack, the sections, the report,
+ * and the cleanup (also on SIGINT/SIGTERM).
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { amqpUrl, ROOT, type Config } from "../../servers/shared/config.ts";
+import { freePort } from "../../test/stack.ts";
+import { parseArgs, UsageError } from "./args.ts";
+import { benchConfig, cleanStale, startBenchStack, stopBenchStack } from "./benchstack.ts";
+import { ensureCorpus, pruneOldVersions, type Corpus, type CorpusName } from "./corpora.ts";
+import { startCorpusServer, type CorpusServer } from "./corpusnginx.ts";
+import { EventHub } from "./events.ts";
+import { machineMeta } from "./machine.ts";
+import { renderReport } from "./report.ts";
+import type { BenchResults } from "./results.ts";
+import { measureCorpus, measureEvents, measureThroughput, warmUp, type Ctx } from "./runner.ts";
+
+const BENCH = `${ROOT}/.bench`;
+const say = (s: string) => console.log(s);
+
+let args;
+try {
+  args = parseArgs(Bun.argv.slice(2));
+} catch (e) {
+  if (!(e instanceof UsageError)) throw e;
+  console.error(`bench: ${e.message}`);
+  process.exit(2);
+}
+
+let server: CorpusServer | null = null;
+let config: Config | null = null;
+let hub: EventHub | null = null;
+let cleaning: Promise<void> | null = null;
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    await hub?.close();
+    if (config) await stopBenchStack(config).catch((e) => console.error(`stopping the stack: ${e}`));
+    await server?.stop();
+  })());
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.on(sig, () => {
+    say(`\n${sig}: stopping the stack and the corpus nginx...`);
+    void cleanup().finally(() => process.exit(130));
+  });
+
+try {
+  const runDir = `${BENCH}/run`;
+  await cleanStale(runDir);
+  pruneOldVersions(`${BENCH}/corpora`);
+  const needed = new Set<CorpusName>(["photos", ...args.corpora]);
+  if (args.events) needed.add("text");
+  const corpora = new Map<CorpusName, Corpus>();
+  for (const n of ["photos", "text", "big"] as const) if (needed.has(n)) corpora.set(n, await ensureCorpus(`${BENCH}/corpora`, n, say));
+
+  const outDir = `${BENCH}/out`;
+  server = await startCorpusServer(`${BENCH}/nginx`, freePort(), `${BENCH}/corpora`, outDir);
+  const built = benchConfig(runDir, server.hostPort);
+  config = built.config;
+  say(`starting the stack (RUN_DIR ${runDir})...`);
+  await startBenchStack(config, built.env);
+  hub = await EventHub.open(amqpUrl(config));
+  mkdirSync(`${BENCH}/work`, { recursive: true });
+  const ctx: Ctx = {
+    config, hub, say,
+    web: `http://${config.HOST}:${config.PORT}`,
+    corpusOrigin: server.origin,
+    baseline: { work: `${BENCH}/work`, outDir, origin: server.origin, secret: randomBytes(24).toString("base64url") },
+  };
+
+  say("warming up...");
+  await warmUp(ctx, corpora.get("photos")!);
+  const results: BenchResults = { meta: machineMeta(args), corpora: [], events: [] };
+  for (const n of args.corpora.filter((n) => n !== "big")) {
+    say(`corpus ${n}:`);
+    results.corpora.push(await measureCorpus(ctx, corpora.get(n)!, args.rounds));
+  }
+  if (args.throughput) {
+    say("throughput:");
+    results.throughput = await measureThroughput(ctx, corpora.get("photos")!, args.jobs);
+  }
+  if (args.events) {
+    say("progress events on/off:");
+    results.events = await measureEvents(ctx, [corpora.get("photos")!, corpora.get("text")!], args.rounds);
+  }
+  if (args.corpora.includes("big")) {
+    say("corpus big:");
+    results.corpora.push(await measureCorpus(ctx, corpora.get("big")!, args.rounds));
+  }
+
+  writeFileSync(`${BENCH}/results.json`, JSON.stringify(results, null, 1));
+  const report = renderReport(results);
+  writeFileSync(`${ROOT}/${args.out}`, report);
+  say(`\n${report}`);
+  say(`wrote ${args.out} (raw numbers in .bench/results.json)`);
+} catch (e) {
+  console.error(`bench failed: ${e instanceof Error ? e.stack ?? e.message : e}`);
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,63 @@
+import { describe, expect, test } from "bun:test";
+import type { BaselineRun } from "./baseline.ts";
+import type { LinkpackRun } from "./linkpack.ts";
+import { renderReport } from "./report.ts";
+import type { BenchResults, CorpusResult, ProcUsage } from "./results.ts";
+import { verdicts } from "./targets.ts";
+
+const usage = (peakMiB: number): ProcUsage => ({
+  peaks: { web: { peakRss: 60 * 2 ** 20, cpuMs: 0 }, compressor: { peakRss: peakMiB * 2 ** 20, cpuMs: 0 }, rabbitmq: { peakRss: 300 * 2 ** 20, cpuMs: 0 } },
+  cpuMs: { web: 100, compressor: 900, rabbitmq: 50 },
+  wallMs: 10_000,
+});
+const lp = (linkMs: number, archiveBytes: number, compress: number): LinkpackRun => ({
+  id: "x", linkMs, downloadedMs: linkMs + 10, archiveBytes, entries: 10, events: 40,
+  phases: { queue: 5, download: 50, handoff: 5, compress },
+});
+const bl = (kind: BaselineRun["kind"], linkMs: number, archiveBytes: number): BaselineRun => ({
+  kind, linkMs, downloadedMs: linkMs + 10, archiveBytes,
+  phases: { curlMs: 10, zipMs: linkMs - 10, signMs: 0, fetchMs: 10 }, cpuMs: { curl: 10, zip: linkMs },
+});
+const corpus = (name: CorpusResult["corpus"], lpRuns: LinkpackRun[], zip: BaselineRun[], peak = 80): CorpusResult => ({
+  corpus: name, files: 10, totalBytes: 20e6, linkpack: lpRuns,
+  baselines: name === "big" ? { zip0: zip } : { zip, "zip-n": zip }, gzip: name === "big" ? [] : [{ ms: 1000, cpuMs: 1000 }], usage: usage(peak),
+});
+
+const results = (bigPeak: number): BenchResults => ({
+  meta: { date: "2026-01-01T00:00:00Z", cpus: 2, cpuModel: "Test CPU", memGiB: 8, kernel: "Linux 6", bun: "1.4.5", tools: { zip: "Zip 3.0" }, rounds: 3, args: "" },
+  corpora: [
+    corpus("photos", [lp(200, 1000, 20), lp(220, 1000, 20), lp(210, 1000, 20)], [bl("zip", 300, 995), bl("zip", 320, 995), bl("zip", 310, 995)]),
+    corpus("text", [lp(900, 1030, 1500), lp(900, 1030, 1500), lp(900, 1030, 1500)], [bl("zip", 1000, 1000), bl("zip", 1000, 1000), bl("zip", 1000, 1000)]),
+    corpus("big", [lp(8000, 5, 100), lp(8000, 5, 100), lp(8000, 5, 100)], [bl("zip0", 7000, 5), bl("zip0", 7000, 5), bl("zip0", 7000, 5)], bigPeak),
+  ],
+  throughput: { jobs: 50, files: 10, wallMs: 10_000, linkMs: Array.from({ length: 50 }, (_, i) => 1000 + i * 100), failures: [], usage: usage(90) },
+  events: [{ corpus: "photos", intervalOnMs: 100, on: [103, 104, 102], off: [100, 100, 101], eventsOn: [40], eventsOff: [30] }],
+});
+
+describe("targets and report", () => {
+  test("each target is judged from the medians", () => {
+    const v = verdicts(results(120));
+    expect(v.map((x) => x.met)).toEqual([true, false, true, true, true]);
+    expect(v[1]!.measured).toContain("archive +3.0%"); // text: 1030 vs 1000 bytes, over 2%
+    expect(v[1]!.measured).toContain("zip step 0.67x"); // 13.3 MB/s vs gzip's 20 MB/s
+    expect(v[3]!.measured).toContain("5.00 jobs/s");
+    expect(verdicts(results(200))[2]!.met).toBe(false); // compressor above 150 MB; the broker's 300 MB does not count
+  });
+
+  test("the report has the machine, the verdicts and a section per corpus", () => {
+    const md = renderReport(results(120));
+    expect(md).toContain("2 × Test CPU");
+    expect(md).toContain("❌ no");
+    for (const h of ["## photos", "## text", "## big", "## Throughput", "## Progress events on vs off", "## Memory and CPU"]) expect(md).toContain(h);
+    expect(md).toContain("not run (incompressible, stored)");
+  });
+
+  test("sections that did not run say so", () => {
+    const r = results(100);
+    r.corpora = r.corpora.slice(0, 1);
+    delete r.throughput;
+    r.events = [];
+    expect(verdicts(r).map((x) => x.met)).toEqual([true, null, null, null, null]);
+    expect(renderReport(r)).toContain("not run");
+  });
+});
