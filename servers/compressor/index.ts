@@ -1,13 +1,71 @@
-/** compressor: placeholder until implemented — answers /healthz only. */
+/**
+ * compressor (server 3): turns each finished job into one zip behind a signed
+ * link. Wiring only: HTTP intake (http.ts) → compress queue → consumer.ts →
+ * job.ts (zipwriter.ts, archive.ts, records.ts).
+ */
 import { loadConfig, amqpUrl } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
 import { Broker } from "../shared/broker.ts";
-import { serveHealth } from "../shared/health.ts";
-import { onShutdown } from "../shared/shutdown.ts";
+import { encode, type CompressRequest } from "../shared/messages.ts";
+import { readSecret } from "../shared/securelink.ts";
+import { InFlight, onShutdown } from "../shared/shutdown.ts";
+import { PROGRESS_EXCHANGE, WORK_EXCHANGE, keys } from "../shared/topology.ts";
+import { clearPartials } from "./archive.ts";
+import { CompressConsumer } from "./consumer.ts";
+import { compressorApp } from "./http.ts";
+import { compressJob, failJob, type JobDeps } from "./job.ts";
+import { Records } from "./records.ts";
 
 const config = loadConfig();
 const log = createLogger("compressor", config.LOG_LEVEL);
-const broker = await Broker.open({ url: amqpUrl(config), log });
-const health = serveHealth(config.HOST, config.COMPRESSOR_PORT, () => broker.connected);
-log.info("ready");
-onShutdown(log, [["stop health", () => health.stop()], ["close broker", () => broker.close()]]);
+const secret = readSecret(config.RUN_DIR);
+const records = new Records(`${config.STATE_DIR}/compressor`);
+const removed = await clearPartials(config);
+if (removed > 0) log.info("removed partial archives left by a previous run", { removed });
+
+const stopping = new AbortController();
+const inflight = new InFlight();
+let current: Broker | null = null;
+const publisher = () => current!;
+const jobDeps: JobDeps = {
+  config,
+  secret,
+  records,
+  log,
+  publish: (key, event, persistent) => publisher().publish(PROGRESS_EXCHANGE, key, encode(event), { persistent }),
+};
+const consumer = new CompressConsumer({
+  log,
+  inflight,
+  signal: stopping.signal,
+  run: (jobId, signal) => compressJob(jobDeps, jobId, signal),
+  fail: (jobId, error) => failJob(jobDeps, jobId, error),
+});
+const broker = await Broker.open({
+  url: amqpUrl(config),
+  log,
+  onChannel: async (ch, b) => {
+    current = b;
+    await consumer.attach(ch, b);
+  },
+});
+
+const app = compressorApp({
+  records,
+  healthy: () => broker.connected,
+  request: (jobId) => broker.publish(WORK_EXCHANGE, keys.compress(jobId), encode({ v: 1, jobId } satisfies CompressRequest), { persistent: true }),
+});
+const server = Bun.serve({ hostname: config.HOST, port: config.COMPRESSOR_PORT, fetch: app.fetch });
+log.info("ready", { http: `${config.HOST}:${server.port}` });
+
+onShutdown(log, [
+  ["stop HTTP intake", () => server.stop()],
+  ["stop consuming", () => broker.stopConsuming()],
+  ["let the current job finish", () => inflight.drain(15_000)],
+  ["leave an unfinished job for redelivery", async () => {
+    if (inflight.size === 0) return;
+    stopping.abort(new Error("shutting down"));
+    await inflight.drain(2_000);
+  }],
+  ["close broker", () => broker.close()],
+]);

@@ -1,0 +1,128 @@
+/**
+ * The compressor through the real stack (broker, compressor, nginx, guard):
+ * a job folder made by hand, POSTed like the downloader does, comes out as
+ * events 0..100 then a link whose archive holds every file byte for byte.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { crc32 } from "node:zlib";
+import { newId } from "../shared/ids.ts";
+import { dataFileName, ensureJobDir, jobDir, writeOutcome } from "../shared/jobfiles.ts";
+import type { LinkEvent } from "../shared/messages.ts";
+import { keys } from "../shared/topology.ts";
+import { useStack } from "../../test/stack.ts";
+import { entries, fetchLink, photosOnce, unzipTest, watch } from "../../test/e2e/util.ts";
+import type { Config } from "../shared/config.ts";
+
+const archivesOf = (config: Config, id: string) =>
+  readdirSync(config.ARCHIVES_DIR, { recursive: true }).map(String).filter((p) => p.endsWith(`${id}.zip`));
+
+const made: string[] = [];
+afterAll(async () => {
+  const { config } = await useStack();
+  for (const id of made) if (existsSync(jobDir(config, id))) Bun.spawnSync(["rm", "-rf", jobDir(config, id)]);
+});
+
+/** A job folder as the downloader leaves it; returns the job id. `null` = a URL that failed. */
+async function makeJob(config: Config, files: ([string, Uint8Array] | null)[]): Promise<string> {
+  const id = newId();
+  made.push(id);
+  const dir = jobDir(config, id);
+  await ensureJobDir(dir);
+  for (const [index, f] of files.entries()) {
+    if (!f) {
+      await writeOutcome(dir, { index, url: `http://example.test/${index}`, state: "failed", name: null, file: null, bytes: 0, crc32: null, error: "HTTP 404" });
+      continue;
+    }
+    const file = dataFileName(index, f[0]);
+    writeFileSync(`${dir}/${file}`, f[1]);
+    await writeOutcome(dir, { index, url: `http://example.test/${f[0]}`, state: "done", name: f[0], file, bytes: f[1].length, crc32: crc32(f[1]), error: null });
+  }
+  return id;
+}
+
+const csv = (rows: number) => new TextEncoder().encode(Array.from({ length: rows }, (_, i) => `${i},row ${i % 97},${(i * 7919) % 10007}\n`).join(""));
+const post = (config: Config, id: string) => fetch(`${config.COMPRESSOR_URL}/jobs/${id}`, { method: "POST" });
+
+async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(50);
+  }
+}
+
+describe("compressor", () => {
+  test("a finished job folder → 0..100, link; folder gone; the link's zip holds every file; a repeat POST is 200 and builds nothing", async () => {
+    const { config } = await useStack();
+    const photos = photosOnce();
+    const text = csv(200_000);
+    const files: ([string, Uint8Array] | null)[] = [...photos.map((p) => [p.name, p.bytes] as [string, Uint8Array]), null, ["data.csv", text], [photos[0]!.name, text.subarray(0, 1000)]];
+    const id = await makeJob(config, files);
+    const w = await watch(config, keys.jobAll(id));
+    try {
+      const r = await post(config, id);
+      expect(r.status).toBe(202);
+      const link = await until(() => w.events.find((e) => e.ev.type === "link")?.ev as LinkEvent | undefined, 30_000, "the link");
+      await Bun.sleep(200);
+      const evs = w.events.map((e) => e.ev);
+      expect(evs.at(-1)).toEqual(link);
+      const percents = evs.filter((e) => e.type === "compress").map((e) => (e as { percent: number }).percent);
+      expect(percents[0]).toBe(0);
+      expect(percents.at(-1)).toBe(100);
+      expect([...percents].sort((a, b) => a - b)).toEqual(percents);
+      expect(link.entries).toBe(12);
+      expect(link.link).toStartWith(`${config.PUBLIC_URL}/d/`);
+
+      expect(existsSync(jobDir(config, id))).toBe(false);
+      expect(archivesOf(config, id).length).toBe(1);
+
+      const got = await fetchLink(link.link);
+      expect(got.status).toBe(200);
+      expect(got.body.length).toBe(link.bytes);
+      expect(got.headers.get("content-type")).toBe("application/zip");
+      expect(got.headers.get("content-disposition")).toBe(`attachment; filename="${id}.zip"`);
+      const zip = entries(got.body);
+      const dup = photos[0]!.name.replace(/(\.\w+)$/, " (2)$1");
+      expect(Object.keys(zip)).toEqual([...photos.map((p) => p.name), "data.csv", dup]);
+      for (const p of photos) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
+      expect(Buffer.from(zip["data.csv"]!).equals(Buffer.from(text))).toBe(true);
+      expect(Buffer.from(zip[dup]!).equals(Buffer.from(text.subarray(0, 1000)))).toBe(true);
+      expect(got.body.length).toBeLessThan(photos.reduce((n, p) => n + p.bytes.length, 0) + text.length / 2);
+      const t = await unzipTest(got.body);
+      expect(t.code, t.out).toBe(0);
+
+      // A repeat POST (a downloader retrying) finds the finished job: 200, no new event, no second archive.
+      const n = w.events.length;
+      const again = await post(config, id);
+      expect([again.status, await again.json()]).toEqual([200, { state: "done" }]);
+      await Bun.sleep(500);
+      expect(w.events.length).toBe(n);
+      expect(archivesOf(config, id).length).toBe(1);
+    } finally {
+      await w.close();
+    }
+  }, 60_000);
+
+  test("a job none of whose files downloaded fails with a clear message", async () => {
+    const { config } = await useStack();
+    const id = await makeJob(config, [null, null, null]);
+    const w = await watch(config, keys.jobAll(id));
+    try {
+      expect((await post(config, id)).status).toBe(202);
+      const failed = await until(() => w.events.find((e) => e.ev.type === "failed")?.ev, 30_000, "the failure");
+      expect(failed).toMatchObject({ type: "failed", jobId: id, error: "none of the 3 files could be downloaded" });
+      expect(existsSync(jobDir(config, id))).toBe(false);
+      expect(archivesOf(config, id)).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  }, 60_000);
+
+  test("a POST with something else than a job id is 400", async () => {
+    const { config } = await useStack();
+    expect((await fetch(`${config.COMPRESSOR_URL}/jobs/nope`, { method: "POST" })).status).toBe(400);
+  }, 60_000);
+});

@@ -1,0 +1,139 @@
+/** compressJob against real folders and a recording publisher (the broker is tested through the stack). */
+import { afterAll, beforeEach, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { crc32 } from "node:zlib";
+import { unzipSync } from "fflate";
+import { dataFileName, ensureJobDir, jobDir, writeOutcome } from "../shared/jobfiles.ts";
+import { newId } from "../shared/ids.ts";
+import { createLogger } from "../shared/log.ts";
+import type { JobEvent } from "../shared/messages.ts";
+import { signature } from "../shared/securelink.ts";
+import { archiveFolder } from "./archive.ts";
+import { compressJob, failJob, type JobDeps } from "./job.ts";
+import { Records } from "./records.ts";
+
+const root = mkdtempSync(`${tmpdir()}/compressjob-`);
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const config = { DOWNLOADS_DIR: `${root}/downloads`, ARCHIVES_DIR: `${root}/archives`, PUBLIC_URL: "http://127.0.0.1:9", LINK_TTL_SECONDS: 3600 };
+const secret = "test-secret";
+let events: { key: string; ev: JobEvent }[] = [];
+let failPublish: ((ev: JobEvent) => boolean) | null = null;
+const deps = (extra: Partial<JobDeps> = {}): JobDeps => ({
+  config, secret, records: new Records(`${root}/state/compressor`), log: createLogger("test", "error"),
+  publish: async (key, ev) => {
+    if (failPublish?.(ev)) throw new Error("broker gone");
+    events.push({ key, ev });
+  },
+  ...extra,
+});
+beforeEach(() => {
+  events = [];
+  failPublish = null;
+});
+
+/** A job folder as the downloader leaves it: files (name, bytes) or null for a failed URL. */
+async function makeJob(files: ([string, Uint8Array] | null)[]): Promise<string> {
+  const id = newId();
+  const dir = jobDir(config, id);
+  await ensureJobDir(dir);
+  for (const [index, f] of files.entries()) {
+    if (!f) {
+      await writeOutcome(dir, { index, url: `http://x/${index}`, state: "failed", name: null, file: null, bytes: 0, crc32: null, error: "HTTP 404" });
+      continue;
+    }
+    const fileName = dataFileName(index, f[0]);
+    writeFileSync(`${dir}/${fileName}`, f[1]);
+    await writeOutcome(dir, { index, url: `http://x/${f[0]}`, state: "done", name: f[0], file: fileName, bytes: f[1].length, crc32: crc32(f[1]), error: null });
+  }
+  return id;
+}
+
+const archivesOf = (id: string) => (readdirSync(config.ARCHIVES_DIR, { recursive: true }) as string[]).filter((p) => p.endsWith(`${id}.zip`));
+const text = (s: string, n: number) => new TextEncoder().encode(s.repeat(n));
+
+describe("compressJob", () => {
+  test("builds one archive in its HMAC folder, signs the link, announces 0..100 then the link, removes the folder", async () => {
+    const id = await makeJob([["cat.jpg", new Uint8Array([0xff, 0xd8, 1, 2, 3])], ["notes.txt", text("hello ", 5000)], null, ["cat.jpg", text("second cat", 10)]]);
+    expect(await compressJob(deps(), id)).toBe("ready");
+
+    const folder = archiveFolder(secret, id);
+    expect(folder).toMatch(/^[0-9a-f]{32}$/);
+    expect(archivesOf(id)).toEqual([`${folder}/${id}.zip`]);
+    const path = `${config.ARCHIVES_DIR}/${folder}/${id}.zip`;
+    expect(statSync(path).mode & 0o777).toBe(0o644);
+    expect(statSync(`${config.ARCHIVES_DIR}/${folder}`).mode & 0o777).toBe(0o755);
+    expect(readdirSync(`${config.ARCHIVES_DIR}/.partial`)).toEqual([]);
+    expect(existsSync(jobDir(config, id))).toBe(false);
+
+    const zip = unzipSync(new Uint8Array(await Bun.file(path).arrayBuffer()));
+    expect(Object.keys(zip)).toEqual(["cat.jpg", "notes.txt", "cat (2).jpg"]);
+    expect(new TextDecoder().decode(zip["cat (2).jpg"])).toBe("second cat".repeat(10));
+
+    const types = events.map((e) => e.ev.type);
+    expect(types[0]).toBe("compress");
+    expect(types.at(-1)).toBe("link");
+    const percents = events.filter((e) => e.ev.type === "compress").map((e) => (e.ev as { percent: number }).percent);
+    expect(percents[0]).toBe(0);
+    expect(percents.at(-1)).toBe(100);
+    const link = events.at(-1)!.ev as Extract<JobEvent, { type: "link" }>;
+    expect(events.at(-1)!.key).toBe(`job.${id}.link`);
+    expect(link).toMatchObject({ jobId: id, entries: 3, bytes: statSync(path).size });
+    const u = new URL(link.link);
+    const expires = Number(u.searchParams.get("expires"));
+    expect(u.origin + u.pathname).toBe(`${config.PUBLIC_URL}/d/${folder}/${id}.zip`);
+    expect(u.searchParams.get("md5")).toBe(signature(u.pathname, expires, secret));
+    expect(Date.parse(link.expiresAt)).toBe(expires * 1000);
+    expect(expires - Date.now() / 1000).toBeGreaterThan(3590);
+
+    // Again (a duplicate request or a redelivery): nothing happens, no second archive.
+    events = [];
+    const mtime = statSync(path).mtimeMs;
+    expect(await compressJob(deps(), id)).toBe("already-finished");
+    expect(events).toEqual([]);
+    expect(archivesOf(id).length).toBe(1);
+    expect(statSync(path).mtimeMs).toBe(mtime);
+  });
+
+  test("a crash after the record but before the link went out: the redo announces the same link, builds nothing", async () => {
+    const id = await makeJob([["a.txt", text("a", 1000)]]);
+    failPublish = (ev) => ev.type === "link";
+    await expect(compressJob(deps(), id)).rejects.toThrow("broker gone");
+    const first = (await deps().records.get(id))!;
+    expect(first.announced).toBe(false);
+    failPublish = null;
+    events = [];
+    expect(await compressJob(deps(), id)).toBe("already-finished");
+    expect(events.map((e) => e.ev.type)).toEqual(["compress", "link"]);
+    expect((events[1]!.ev as { link: string }).link).toBe(first.link!);
+    expect((await deps().records.get(id))!.announced).toBe(true);
+    expect(archivesOf(id).length).toBe(1);
+    expect(existsSync(jobDir(config, id))).toBe(false);
+  });
+
+  test("no file downloaded: the job fails with a clear message, nothing archived", async () => {
+    const id = await makeJob([null, null]);
+    expect(await compressJob(deps(), id)).toBe("failed");
+    expect(events.map((e) => [e.key, e.ev.type])).toEqual([[`job.${id}.failed`, "failed"]]);
+    expect((events[0]!.ev as { error: string }).error).toBe("none of the 2 files could be downloaded");
+    expect(archivesOf(id)).toEqual([]);
+    expect(existsSync(jobDir(config, id))).toBe(false);
+    expect((await deps().records.get(id))!.state).toBe("failed");
+  });
+
+  test("an archive past the zip32 limit fails the job (no zip64), nothing left behind", async () => {
+    const id = await makeJob([["a.bin", crypto.getRandomValues(new Uint8Array(50_000))]]);
+    expect(await compressJob(deps({ limit: 20_000 }), id)).toBe("failed");
+    expect((events.at(-1)!.ev as { error: string }).error).toMatch(/too big for one archive.*4 GiB/);
+    expect(archivesOf(id)).toEqual([]);
+    expect(readdirSync(`${config.ARCHIVES_DIR}/.partial`).filter((n) => n.startsWith(id))).toEqual([]);
+  });
+
+  test("failJob records and announces a failure once", async () => {
+    const id = await makeJob([["a.txt", text("a", 10)]]);
+    await failJob(deps(), id, "the archive could not be built");
+    await failJob(deps(), id, "again");
+    expect(events.map((e) => (e.ev as { error: string }).error)).toEqual(["the archive could not be built"]);
+    expect(await compressJob(deps(), id)).toBe("already-finished");
+  });
+});

@@ -1,0 +1,145 @@
+/**
+ * @module job
+ * Compresses one finished job: its downloaded files become one zip, moved
+ * where nginx serves it, behind a signed link announced on the progress
+ * exchange; then the download folder goes. Safe to run again for the same
+ * job at any point (after a crash, or a duplicate request): a finished job
+ * has a durable record and is never built twice, and the archive path is the
+ * same on every attempt.
+ */
+import { rm, stat } from "node:fs/promises";
+import { basename } from "node:path";
+import type { Config } from "../shared/config.ts";
+import { jobDir, readOutcomes, type FileOutcome } from "../shared/jobfiles.ts";
+import type { Logger } from "../shared/log.ts";
+import type { JobEvent } from "../shared/messages.ts";
+import { signLink } from "../shared/securelink.ts";
+import { keys } from "../shared/topology.ts";
+import { archiveFolder, archiveUri, partialPath, publishArchive } from "./archive.ts";
+import { ArchiveTooLarge } from "./errors.ts";
+import { EntryNames } from "./names.ts";
+import { Progress } from "./progress.ts";
+import type { JobRecord, Records } from "./records.ts";
+import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES, type ZipSource } from "./zipwriter.ts";
+
+export interface JobDeps {
+  config: Pick<Config, "DOWNLOADS_DIR" | "ARCHIVES_DIR" | "PUBLIC_URL" | "LINK_TTL_SECONDS">;
+  secret: string;
+  records: Records;
+  log: Logger;
+  /** publishes a job event on the progress exchange; `persistent` ones wait for the broker's confirm */
+  publish(routingKey: string, event: JobEvent, persistent: boolean): Promise<void>;
+  /** least time between two progress events */
+  progressIntervalMs?: number;
+  /** archive size limit (ZIP32_LIMIT; smaller in tests) */
+  limit?: number;
+}
+
+export type JobResult = "ready" | "failed" | "already-finished";
+
+/** A generous upper bound of the zip's size (deflate never grows data by more than ~0.1%). */
+export function estimateZipBytes(files: { name: string; bytes: number }[]): number {
+  return files.reduce((n, f) => n + Math.ceil(f.bytes * 1.001) + 128 + 2 * Buffer.byteLength(f.name), 1024 * 1024);
+}
+
+/** The downloaded files that are really there, with their entry names. */
+async function sources(dir: string, outcomes: FileOutcome[], log: Logger): Promise<(ZipSource & { bytes: number; crc32: number | null })[]> {
+  const names = new EntryNames();
+  const out: (ZipSource & { bytes: number; crc32: number | null })[] = [];
+  for (const o of outcomes) {
+    if (o.state !== "done" || !o.file || basename(o.file) !== o.file) continue;
+    const path = `${dir}/${o.file}`;
+    if (!(await stat(path).then((s) => s.isFile(), () => false))) {
+      log.warn("downloaded file missing; left out", { index: o.index, file: o.file });
+      continue;
+    }
+    out.push({ name: names.take(o.name, o.index), path, bytes: o.bytes, crc32: o.crc32 });
+  }
+  return out;
+}
+
+/** Sends the record's final events (100 % then the link, or the failure). */
+async function announce(deps: JobDeps, rec: JobRecord, progress: Progress | null): Promise<void> {
+  const at = Date.now();
+  if (rec.state === "ready") {
+    if (progress) await progress.finish();
+    else await deps.publish(keys.compressProgress(rec.jobId), { v: 1, type: "compress", jobId: rec.jobId, percent: 100, at }, true);
+    await deps.publish(keys.link(rec.jobId), {
+      v: 1, type: "link", jobId: rec.jobId, link: rec.link!, expiresAt: rec.expiresAt!, bytes: rec.bytes, entries: rec.entries, at,
+    }, true);
+  } else {
+    await progress?.settled();
+    await deps.publish(keys.failed(rec.jobId), { v: 1, type: "failed", jobId: rec.jobId, error: rec.error!, at }, true);
+  }
+}
+
+/** Records, announces and cleans up a finished job. */
+async function finish(deps: JobDeps, rec: JobRecord, progress: Progress | null): Promise<JobResult> {
+  await deps.records.put(rec);
+  await announce(deps, rec, progress);
+  await deps.records.put({ ...rec, announced: true });
+  await rm(jobDir(deps.config, rec.jobId), { recursive: true, force: true });
+  return rec.state;
+}
+
+const failedRecord = (jobId: string, error: string): JobRecord => ({
+  jobId, state: "failed", link: null, expiresAt: null, bytes: 0, entries: 0, error, announced: false, finishedAt: new Date().toISOString(),
+});
+
+/** Fails the job for good with `error` (recorded and announced like any finished job). */
+export async function failJob(deps: JobDeps, jobId: string, error: string): Promise<void> {
+  if (await deps.records.get(jobId)) return;
+  await finish(deps, failedRecord(jobId, error), null);
+}
+
+/** Builds, publishes and announces the archive of `jobId` (see the module doc). */
+export async function compressJob(deps: JobDeps, jobId: string, signal?: AbortSignal): Promise<JobResult> {
+  const known = await deps.records.get(jobId);
+  if (known?.announced) return "already-finished";
+  if (known) {
+    deps.log.info("re-announcing a finished job", { jobId, state: known.state });
+    await finish(deps, known, null);
+    return "already-finished";
+  }
+
+  const dir = jobDir(deps.config, jobId);
+  const outcomes = await readOutcomes(dir);
+  const files = await sources(dir, outcomes, deps.log);
+  if (files.length === 0) {
+    const error = outcomes.length === 0 ? "no downloaded files were found for this job" : `none of the ${outcomes.length} files could be downloaded`;
+    return finish(deps, failedRecord(jobId, error), null);
+  }
+  const limit = deps.limit ?? ZIP32_LIMIT;
+  if (files.length > ZIP32_MAX_ENTRIES || estimateZipBytes(files) > limit)
+    return finish(deps, failedRecord(jobId, "the files are too big for one archive (a zip without zip64 holds at most 4 GiB)"), null);
+
+  const total = files.reduce((n, f) => n + f.bytes, 0);
+  const progress = new Progress(total, (percent) =>
+    deps.publish(keys.compressProgress(jobId), { v: 1, type: "compress", jobId, percent, at: Date.now() }, percent === 0 || percent === 100),
+    deps.progressIntervalMs ?? 100,
+  );
+  await progress.start();
+  const partial = await partialPath(deps.config, jobId);
+  let result: Awaited<ReturnType<typeof writeZip>>;
+  try {
+    result = await writeZip(partial, files, { onProgress: (done) => progress.update(done), signal, limit });
+  } catch (err) {
+    await rm(partial, { force: true });
+    if (err instanceof ArchiveTooLarge) return finish(deps, failedRecord(jobId, "the files are too big for one archive (a zip without zip64 holds at most 4 GiB)"), progress);
+    throw err;
+  }
+  for (const [i, e] of result.entries.entries()) {
+    const f = files[i]!;
+    if (f.crc32 !== null && (f.crc32 >>> 0) !== e.crc32) deps.log.warn("file changed since download (CRC differs); archived as it is on disk", { jobId, entry: e.name });
+  }
+
+  const folder = archiveFolder(deps.secret, jobId);
+  await publishArchive(deps.config, partial, folder, jobId);
+  const expires = Math.floor(Date.now() / 1000) + deps.config.LINK_TTL_SECONDS;
+  const link = signLink(deps.config.PUBLIC_URL, archiveUri(folder, jobId), expires, deps.secret);
+  deps.log.info("archive ready", { jobId, entries: result.entries.length, bytes: result.bytes, input: total });
+  return finish(deps, {
+    jobId, state: "ready", link, expiresAt: new Date(expires * 1000).toISOString(), bytes: result.bytes, entries: result.entries.length,
+    error: null, announced: false, finishedAt: new Date().toISOString(),
+  }, progress);
+}

@@ -1,0 +1,36 @@
+/**
+ * @module method
+ * Whether an entry is stored or deflated. Files in formats that are already
+ * compressed are stored (deflating them costs time and gains nothing); any
+ * other file is deflated only if a sample of it shrinks by a few percent.
+ */
+import { extname } from "node:path";
+import { DEFLATE_LEVEL } from "./deflate.ts";
+
+/** Extensions of formats that are already compressed. */
+export const COMPRESSED_EXTENSIONS = new Set([
+  "jpg", "jpeg", "png", "gif", "webp", "avif", "heic", "heif", "jxl",
+  "mp4", "m4v", "mov", "mkv", "webm", "avi",
+  "mp3", "m4a", "aac", "ogg", "opus", "flac",
+  "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "zst", "lz4", "br",
+  "jar", "apk", "docx", "xlsx", "pptx", "odt", "ods", "epub", "woff", "woff2",
+]);
+
+/** Deflate only if it saves at least this fraction of the sample. */
+export const MIN_SAVING = 0.03;
+/** Bytes looked at to decide. */
+export const SAMPLE_BYTES = 128 * 1024;
+
+export type Method = "store" | "deflate";
+
+/** "store" for a name whose extension says the content is already compressed. */
+export function methodByName(name: string): Method | null {
+  return COMPRESSED_EXTENSIONS.has(extname(name).slice(1).toLowerCase()) ? "store" : null;
+}
+
+/** True if deflating `sample` saves at least MIN_SAVING of it. */
+export function worthDeflating(sample: Uint8Array<ArrayBuffer>): boolean {
+  if (sample.length < 64) return false;
+  const out = Bun.deflateSync(sample, { library: "libdeflate", level: DEFLATE_LEVEL } as Bun.LibdeflateCompressionOptions);
+  return out.length <= sample.length * (1 - MIN_SAVING);
+}

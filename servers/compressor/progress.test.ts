@@ -1,0 +1,38 @@
+import { expect, test } from "bun:test";
+import { Progress } from "./progress.ts";
+
+test("0 first, 100 last, throttled and increasing in between, in publish order", async () => {
+  let t = 0;
+  const sent: number[] = [];
+  const p = new Progress(1000, async (percent) => {
+    await Bun.sleep(percent % 3); // confirms arrive at different speeds; order must hold
+    sent.push(percent);
+  }, 100, () => t);
+  await p.start();
+  for (let done = 0; done <= 1000; done += 10) {
+    t += 20;
+    p.update(done);
+  }
+  await p.finish();
+  expect(sent[0]).toBe(0);
+  expect(sent.at(-1)).toBe(100);
+  expect(sent.filter((x) => x === 100).length).toBe(1);
+  expect([...sent].sort((a, b) => a - b)).toEqual(sent);
+  // 100 updates over 2 s of fake time at one per 100 ms: about 20 events
+  expect(sent.length).toBeGreaterThan(10);
+  expect(sent.length).toBeLessThan(25);
+});
+
+test("a lost in-between event does not stop the rest", async () => {
+  let t = 0;
+  const sent: number[] = [];
+  const p = new Progress(100, async (percent) => {
+    if (percent === 50) throw new Error("lost");
+    sent.push(percent);
+  }, 0, () => t++);
+  await p.start();
+  p.update(50);
+  p.update(70);
+  await p.finish();
+  expect(sent).toEqual([0, 70, 100]);
+});

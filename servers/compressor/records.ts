@@ -1,0 +1,52 @@
+/**
+ * @module records
+ * The compressor's durable record of each finished job, one small JSON file
+ * per job under STATE_DIR/compressor/. Its existence means "this job is
+ * finished, never build it again"; `announced` says whether its final events
+ * went out (a crash in between re-announces the same link, never a new one).
+ */
+import { mkdir, open, readFile, rename } from "node:fs/promises";
+
+export interface JobRecord {
+  jobId: string;
+  state: "ready" | "failed";
+  /** signed link, its expiry (ISO), archive size and entry count, for "ready" */
+  link: string | null;
+  expiresAt: string | null;
+  bytes: number;
+  entries: number;
+  error: string | null;
+  announced: boolean;
+  finishedAt: string;
+}
+
+export class Records {
+  constructor(private readonly dir: string) {}
+
+  private path(jobId: string): string {
+    return `${this.dir}/${jobId}.json`;
+  }
+
+  /** The job's record, or null if it is not finished. */
+  async get(jobId: string): Promise<JobRecord | null> {
+    try {
+      return JSON.parse(await readFile(this.path(jobId), "utf8")) as JobRecord;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Writes the record durably and atomically (temporary file, fsync, rename). */
+  async put(rec: JobRecord): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const tmp = `${this.path(rec.jobId)}.${process.pid}.tmp`;
+    const fh = await open(tmp, "w", 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(rec));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.path(rec.jobId));
+  }
+}
