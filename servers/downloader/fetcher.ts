@@ -1,0 +1,133 @@
+/**
+ * @module fetcher
+ * Opens a URL for download, safely: every hop (the URL and each redirect) is
+ * checked by `ssrf.ts`, and the request goes to the very address that was
+ * checked. Bun's fetch is given a URL with the IP literal, the original
+ * `Host` header and, for https, the original name as TLS `serverName` (SNI
+ * and certificate check), so no second DNS lookup can happen. Returns the
+ * 2xx response with its headers; the body is read by `transfer.ts`.
+ */
+import { STATUS_CODES } from "node:http";
+import { DownloadFailed } from "../shared/errors.ts";
+import { isConnectFailure, networkFailure } from "./reasons.ts";
+import { checkedAddresses, effectivePort, literalAddress, parseHttpUrl, type Address, type Resolver } from "./ssrf.ts";
+import { seconds, type Watchdog } from "./watchdog.ts";
+
+export interface FetchOptions {
+  resolver: Resolver;
+  /** ALLOW_PRIVATE_URLS: lowercased `host:port` entries exempt from the private-address rule */
+  allow: readonly string[];
+  maxRedirects: number;
+  /** time from starting a hop (DNS included) to its response headers */
+  connectTimeoutMs: number;
+  watchdog: Watchdog;
+  /** extra trusted CA certificates (PEM), for tests with a local TLS server */
+  ca?: string;
+}
+
+export interface Opened {
+  /** the final URL (after redirects) */
+  url: URL;
+  response: Response;
+  /** Content-Length, or null when absent or not a number */
+  size: number | null;
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const USER_AGENT = "linkpack-downloader/0.1";
+
+/** Follows redirects (at most `maxRedirects`, no loops) to a 2xx response, or throws `DownloadFailed`. */
+export async function openUrl(text: string, o: FetchOptions): Promise<Opened> {
+  let url = parseHttpUrl(text);
+  url.hash = "";
+  const seen = new Set<string>();
+  for (let hop = 0; ; hop++) {
+    seen.add(url.href);
+    const res = await request(url, o);
+    if (REDIRECTS.has(res.status)) {
+      await res.body?.cancel().catch(() => {});
+      const location = res.headers.get("location");
+      if (!location) throw new DownloadFailed(`HTTP ${res.status} redirect without a Location header`);
+      const next = parseHttpUrl(location, url);
+      next.hash = "";
+      if (seen.has(next.href)) throw new DownloadFailed("too many redirects (redirect loop)");
+      if (hop >= o.maxRedirects) throw new DownloadFailed(`too many redirects (more than ${o.maxRedirects})`);
+      url = next;
+      continue;
+    }
+    if (res.status < 200 || res.status > 299) {
+      await res.body?.cancel().catch(() => {});
+      throw new DownloadFailed(`HTTP ${res.status} ${res.statusText || STATUS_CODES[res.status] || ""}`.trim());
+    }
+    const cl = res.headers.get("content-length");
+    return { url, response: res, size: cl && /^\d+$/.test(cl.trim()) ? Number(cl.trim()) : null };
+  }
+}
+
+/** One hop: resolve and check, then try the checked addresses in order until one connects. */
+async function request(url: URL, o: FetchOptions): Promise<Response> {
+  o.watchdog.arm("headers", o.connectTimeoutMs, `no response from ${url.host} within ${seconds(o.connectTimeoutMs)}`);
+  try {
+    const addresses = await abortable(checkedAddresses(url, o.resolver, o.allow), o.watchdog);
+    for (let i = 0; ; i++) {
+      try {
+        return await fetch(target(url, addresses[i]!), init(url, o));
+      } catch (err) {
+        if (o.watchdog.reason) throw o.watchdog.reason;
+        if (i + 1 < addresses.length && isConnectFailure(err)) continue;
+        throw networkFailure(err, url.hostname);
+      }
+    }
+  } finally {
+    o.watchdog.disarm("headers");
+  }
+}
+
+/** The URL to connect to: same scheme, port, path and query, with the checked IP as host. */
+export function target(url: URL, a: Address): string {
+  const host = a.family === 6 ? `[${a.address}]` : a.address;
+  return `${url.protocol}//${host}:${effectivePort(url)}${url.pathname}${url.search}`;
+}
+
+function init(url: URL, o: FetchOptions): BunFetchRequestInit {
+  const headers: Record<string, string> = {
+    host: url.host,
+    "user-agent": USER_AGENT,
+    accept: "*/*",
+    "accept-encoding": "identity",
+  };
+  if (url.username || url.password) {
+    const user = `${unescape(url.username)}:${unescape(url.password)}`;
+    headers.authorization = `Basic ${Buffer.from(user).toString("base64")}`;
+  }
+  const byName = url.protocol === "https:" && !literalAddress(url.hostname);
+  const tls = { ...(byName ? { serverName: url.hostname } : {}), ...(o.ca ? { ca: o.ca } : {}) };
+  return {
+    method: "GET",
+    headers,
+    redirect: "manual",
+    signal: o.watchdog.signal,
+    proxy: false,
+    keepalive: false,
+    decompress: false,
+    ...(url.protocol === "https:" ? { tls } : {}),
+  };
+}
+
+const unescape = (s: string) => {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+};
+
+/** Lets the watchdog interrupt a step that takes no signal (DNS resolution). */
+function abortable<T>(p: Promise<T>, w: Watchdog): Promise<T> {
+  if (w.reason) return Promise.reject(w.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(w.reason);
+    w.signal.addEventListener("abort", onAbort, { once: true });
+    p.then(resolve, reject).finally(() => w.signal.removeEventListener("abort", onAbort));
+  });
+}

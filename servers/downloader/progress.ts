@@ -1,0 +1,56 @@
+/**
+ * @module progress
+ * The file events of one download. "downloading" events are throttled to
+ * one per interval (the first and the last always go out) and are sent
+ * without waiting for the broker, so they never slow the stream; the final
+ * "done"/"failed" event is built from the outcome and is published
+ * persistently, awaited, by the worker.
+ */
+import type { FileOutcome } from "../shared/jobfiles.ts";
+import type { DownloadRequest, FileEvent } from "../shared/messages.ts";
+
+/** Publishes one file event (to PROGRESS_EXCHANGE, `keys.file(jobId, index)`). */
+export type PublishEvent = (ev: FileEvent, persistent: boolean) => Promise<void>;
+
+const base = (req: DownloadRequest) => ({ v: 1 as const, type: "file" as const, jobId: req.jobId, index: req.index, total: req.total, url: req.url });
+
+export class FileProgress {
+  private lastAt = -Infinity;
+  private lastBytes = -1;
+  name: string | null = null;
+  size: number | null = null;
+  bytes = 0;
+
+  constructor(
+    private readonly req: DownloadRequest,
+    private readonly publish: PublishEvent,
+    private readonly intervalMs: number,
+  ) {}
+
+  /** Records progress; sends a "downloading" event unless one went out less than an interval ago (`force` skips that). */
+  update(bytes: number, force = false): void {
+    this.bytes = bytes;
+    const now = Date.now();
+    if (!force && now - this.lastAt < this.intervalMs) return;
+    if (force && bytes === this.lastBytes) return;
+    this.lastAt = now;
+    this.lastBytes = bytes;
+    const ev: FileEvent = { ...base(this.req), name: this.name, state: "downloading", bytes, size: this.size, error: null, at: now };
+    this.publish(ev, false).catch(() => {
+      /* an intermediate event may be lost; the final one is awaited */
+    });
+  }
+}
+
+/** The final event of a file, from its outcome. */
+export function finalEvent(req: DownloadRequest, o: FileOutcome): FileEvent {
+  return {
+    ...base(req),
+    name: o.name,
+    state: o.state,
+    bytes: o.bytes,
+    size: o.state === "done" ? o.bytes : null,
+    error: o.error,
+    at: Date.now(),
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * @module reasons
+ * Turns low-level errors (fetch, sockets, TLS, the file system) into a
+ * `DownloadFailed` whose message a person understands. Decided by the
+ * error's `code`, never by its message text.
+ */
+import { DownloadFailed } from "../shared/errors.ts";
+
+const code = (err: unknown): string => String((err as { code?: unknown } | null)?.code ?? "");
+
+const TLS_TEXT: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed certificate",
+  SELF_SIGNED_CERT_IN_CHAIN: "self-signed certificate in the chain",
+  CERT_HAS_EXPIRED: "certificate has expired",
+  CERT_NOT_YET_VALID: "certificate is not yet valid",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "certificate issuer is unknown",
+  UNABLE_TO_GET_ISSUER_CERT: "certificate issuer is unknown",
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "certificate issuer is unknown",
+  CERT_REVOKED: "certificate was revoked",
+  CERT_UNTRUSTED: "certificate is not trusted",
+  ERR_TLS_CERT_ALTNAME_INVALID: "certificate does not match the host name",
+  HOSTNAME_MISMATCH: "certificate does not match the host name",
+};
+
+const NET_TEXT: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset by the server",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  ETIMEDOUT: "connection timed out",
+  EPIPE: "connection closed by the server",
+  ConnectionClosed: "connection closed by the server",
+  ConnectionRefused: "connection refused",
+  FailedToOpenSocket: "could not open a connection",
+  UnexpectedEOF: "connection closed by the server",
+  HTTP2Unsupported: "server does not speak a supported HTTP version",
+};
+
+/** Connection-level failures where trying the host's next address makes sense. */
+export function isConnectFailure(err: unknown): boolean {
+  return ["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ConnectionRefused", "FailedToOpenSocket"].includes(code(err));
+}
+
+/** A fetch/socket error as a `DownloadFailed` (an existing `DownloadFailed` passes through). */
+export function networkFailure(err: unknown, host: string): DownloadFailed {
+  if (err instanceof DownloadFailed) return err;
+  const c = code(err);
+  if (TLS_TEXT[c]) return new DownloadFailed(`TLS certificate error: ${TLS_TEXT[c]}${c === "ERR_TLS_CERT_ALTNAME_INVALID" ? ` (${host})` : ""}`);
+  if (/CERT|TLS|SSL/.test(c)) return new DownloadFailed(`TLS certificate error: ${c.toLowerCase().replaceAll("_", " ")}`);
+  if (NET_TEXT[c]) return new DownloadFailed(NET_TEXT[c]!);
+  if (c === "ENOTFOUND" || c === "DNSResolutionFailed") return new DownloadFailed(`could not resolve host ${host}`);
+  return new DownloadFailed(`could not download: ${c || (err instanceof Error ? err.message : String(err))}`);
+}
+
+const DISK_TEXT: Record<string, string> = {
+  ENOSPC: "the disk is full",
+  EDQUOT: "the disk quota is used up",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the file system is read-only",
+  EIO: "an input/output error",
+  EMFILE: "too many open files",
+  ENOENT: "its folder disappeared",
+  ENOTDIR: "its folder is not a folder",
+  EISDIR: "a folder is in the way",
+};
+
+/** Whether `err` came from the file system (has an errno-style code and a syscall). */
+export function isDiskError(err: unknown): boolean {
+  return typeof (err as { syscall?: unknown } | null)?.syscall === "string" && /^E[A-Z]+$/.test(code(err));
+}
+
+/** A file-system error while saving as a `DownloadFailed`. */
+export function diskFailure(err: unknown): DownloadFailed {
+  const c = code(err);
+  return new DownloadFailed(`could not save the file: ${DISK_TEXT[c] ?? "file system error"}${c ? ` (${c})` : ""}`);
+}
+
+/** "1.5 MiB"-style size for messages. */
+export function formatBytes(n: number): string {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  let v = n;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
+}

@@ -1,0 +1,52 @@
+/**
+ * @module watchdog
+ * The timers of one download (time to headers, idle body, overall deadline)
+ * behind one AbortSignal. When a timer fires it records why, as a
+ * `DownloadFailed`, and aborts; the fetcher reports that reason instead of
+ * the bare abort error.
+ */
+import { DownloadFailed } from "../shared/errors.ts";
+
+export class Watchdog {
+  private readonly controller = new AbortController();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Why the download was aborted, once it was. */
+  reason: DownloadFailed | null = null;
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** Fails the download with `message` unless `disarm(name)` or `refresh(name)` comes within `ms`. */
+  arm(name: string, ms: number, message: string): void {
+    this.disarm(name);
+    this.timers.set(name, setTimeout(() => this.fail(new DownloadFailed(message)), ms));
+  }
+
+  /** Restarts a running timer (cheap: called for every body chunk). */
+  refresh(name: string): void {
+    this.timers.get(name)?.refresh();
+  }
+
+  disarm(name: string): void {
+    const t = this.timers.get(name);
+    if (t) clearTimeout(t);
+    this.timers.delete(name);
+  }
+
+  /** Aborts with `err` as the reason (the first reason wins). */
+  fail(err: DownloadFailed): void {
+    if (this.reason) return;
+    this.reason = err;
+    this.controller.abort(err);
+  }
+
+  /** Clears every timer. */
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+/** "20 s" / "0.3 s" for messages. */
+export const seconds = (ms: number) => `${ms % 1000 === 0 ? ms / 1000 : (ms / 1000).toFixed(1)} s`;
