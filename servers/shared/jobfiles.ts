@@ -11,6 +11,7 @@
  * every index has one. Writing outcomes atomically (write then rename) makes a
  * crash at any point leave either no outcome (the URL is redone) or a whole one.
  */
+import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import type { Config } from "./config.ts";
 
@@ -43,8 +44,10 @@ export async function ensureJobDir(dir: string): Promise<void> {
 /** Writes an outcome atomically. */
 export async function writeOutcome(dir: string, o: FileOutcome): Promise<void> {
   const p = outcomePath(dir, o.index);
-  await writeFile(`${p}.tmp`, JSON.stringify(o));
-  await rename(`${p}.tmp`, p);
+  // a temp name of its own: two writers of the same outcome (a redelivery) never mix their bytes
+  const tmp = `${p}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
+  await writeFile(tmp, JSON.stringify(o));
+  await rename(tmp, p);
 }
 
 /** The outcome of one URL, or null if it is not finished. */
