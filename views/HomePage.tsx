@@ -1,4 +1,9 @@
-/** The home page: the URL form (works without JavaScript). */
+/**
+ * The home page: one textarea of URLs. Plain HTML first (posts to /jobs and
+ * follows the 303); with htmx the post stays in the page and the server's
+ * `HX-Redirect` takes the browser to the job. Validation errors come back as
+ * this same page, with each offending line marked.
+ */
 import { Layout } from "./Layout.tsx";
 
 export interface HomePageProps {
@@ -8,25 +13,73 @@ export interface HomePageProps {
   invalid?: { line: number; url: string; reason: string }[];
 }
 
+export const EXAMPLE_URLS = [
+  "https://www.rfc-editor.org/rfc/rfc9110.txt",
+  "https://www.rfc-editor.org/rfc/rfc9112.txt",
+  "https://upload.wikimedia.org/wikipedia/commons/4/47/PNG_transparency_demonstration_1.png",
+].join("\n");
+
 export function HomePage(p: HomePageProps) {
+  const invalid = p.invalid ?? [];
+  const text = p.urlsText ?? EXAMPLE_URLS;
   return (
-    <Layout title="linkpack">
-      <h1>linkpack</h1>
-      {p.error && <p role="alert">{p.error}</p>}
-      {p.invalid && p.invalid.length > 0 && (
-        <ul>
-          {p.invalid.map((i) => (
-            <li>
-              line {i.line}: <code>{i.url}</code> — {i.reason}
-            </li>
-          ))}
-        </ul>
-      )}
-      <form method="post" action="/jobs">
-        <label for="urls">File URLs, one per line (at most {p.maxUrls})</label>
-        <textarea id="urls" name="urls" rows={10}>{p.urlsText ?? ""}</textarea>
-        <button type="submit">Pack</button>
-      </form>
+    <Layout title="linkpack · pack files from links into one zip">
+      <main class="home">
+        <h1>Pack files from links into one zip</h1>
+        <p class="lead">
+          Paste up to {p.maxUrls} file links. The server downloads them, packs them into a zip and gives you a link that works once.
+        </p>
+        <form
+          id="pack-form"
+          class="card"
+          method="post"
+          action="/jobs"
+          hx-post="/jobs"
+          hx-target="#pack-form"
+          hx-select="#pack-form"
+          hx-swap="outerHTML"
+          hx-disabled-elt="find button"
+        >
+          {p.error && (
+            <div class="form-error" role="alert" id="urls-error">
+              <p>
+                <strong>{p.error}</strong>
+              </p>
+              {invalid.length > 0 && (
+                <ul class="bad-lines">
+                  {invalid.map((i) => (
+                    <li>
+                      <span class="line-no">line {i.line}</span> <code>{i.url}</code> <span class="reason">{i.reason}</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+            </div>
+          )}
+          <label for="urls">File links, one per line</label>
+          <textarea
+            id="urls"
+            name="urls"
+            rows={10}
+            spellcheck={false}
+            autocomplete="off"
+            required
+            aria-invalid={p.error ? "true" : undefined}
+            aria-describedby={p.error ? "urls-help urls-error" : "urls-help"}
+          >
+            {text}
+          </textarea>
+          <p id="urls-help" class="hint">
+            http and https links only. Blank lines and lines starting with # are skipped.
+          </p>
+          <div class="actions">
+            <button type="submit" class="button primary">
+              Pack into a zip
+            </button>
+            <span class="htmx-indicator muted">Sending…</span>
+          </div>
+        </form>
+      </main>
     </Layout>
   );
 }

@@ -1,0 +1,38 @@
+/** The job's headline: its state in words and the overall download bar. */
+import type { JobView } from "../../servers/shared/jobstate.ts";
+import { bytes, overall } from "../format.ts";
+import { Bar } from "./Bar.tsx";
+
+const HEADLINE: Record<JobView["state"], string> = {
+  queued: "Waiting for a downloader",
+  downloading: "Downloading",
+  compressing: "Packing the zip",
+  ready: "Ready",
+  failed: "Failed",
+};
+
+export function Overall(p: { job: JobView }) {
+  const { job } = p;
+  const o = overall(job);
+  const files = `${o.done + o.failed} of ${o.count} file${o.count === 1 ? "" : "s"}`;
+  const size = o.expected != null ? `${bytes(o.got)} of ${bytes(o.expected)}` : `${bytes(o.got)}`;
+  return (
+    <div class={`overall state-${job.state}`}>
+      <p class="headline">
+        <span class={`badge badge-${job.state}`}>{job.state}</span> {HEADLINE[job.state]}
+      </p>
+      <Bar
+        label="All downloads"
+        value={o.percent}
+        max={100}
+        text={`${files} · ${size} · ${o.percent}%`}
+        tone={job.state === "failed" ? "failed" : o.percent >= 100 ? "done" : "active"}
+      />
+      {o.failed > 0 && (
+        <p class="note">
+          {o.failed} file{o.failed === 1 ? "" : "s"} could not be downloaded{job.state === "ready" ? " and are not in the zip" : ""}.
+        </p>
+      )}
+    </div>
+  );
+}
