@@ -11,6 +11,9 @@ import { JobStore } from "./store.ts";
 import { trackProgress } from "./tracker.ts";
 import { createJob } from "./jobs.ts";
 import { createApp } from "./app.tsx";
+import { StompHub, stompLogin } from "./stomp.ts";
+import { Bridge } from "./bridge.ts";
+import { mountStatic } from "./static.ts";
 
 const config = loadConfig();
 const log = createLogger("web", config.LOG_LEVEL);
@@ -21,18 +24,33 @@ const broker = await Broker.open({
   onChannel: (ch, b) => trackProgress(b, ch, store, log),
 });
 
+// The live page: one STOMP connection for every SSE client of this process.
+const hub = new StompHub({ url: config.STOMP_URL, ...stompLogin(amqpUrl(config)), log });
+hub.start();
+const bridge = new Bridge({ hub, store, log });
+
 const app = createApp({
   config,
   store,
   createJob: (urls) => createJob(store, broker, urls),
   brokerUp: () => broker.connected,
+  events: bridge.events,
+  extend: mountStatic,
 });
 
 const server = Bun.serve({ hostname: config.HOST, port: config.PORT, fetch: app.fetch, idleTimeout: 0 });
 log.info("listening", { url: `http://${config.HOST}:${server.port}/` });
 
 onShutdown(log, [
-  ["stop http", () => server.stop()],
+  [
+    "stop http",
+    () => {
+      const stopped = server.stop(); // no new requests; resolves when open ones end
+      bridge.close(); // so end the live streams
+      return stopped;
+    },
+  ],
+  ["close stomp", () => hub.close()],
   ["stop consuming", () => broker.stopConsuming()],
   ["close broker", () => broker.close()],
   ["close store", () => store.close()],

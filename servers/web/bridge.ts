@@ -1,0 +1,112 @@
+/**
+ * @module bridge
+ * The STOMP-to-SSE bridge behind `GET /jobs/<id>/events`. One `JobFeed` per
+ * watched job (created by its first client, ended by its last), all fed by
+ * the process's single STOMP connection (`StompHub`) and by the job store.
+ *
+ * Each stream starts with the job's full current state, so a late or
+ * reconnecting client loses nothing; `Last-Event-ID` is honoured in that
+ * sense: every event carries the feed's version as its id, and a client that
+ * reconnects gets the whole state again (every part is a full replacement, so
+ * repeating is harmless). A client whose last event was the final `done`
+ * (id "done") gets 204, which tells an EventSource to stop reconnecting.
+ *
+ * Flavours: the page's HTML fragments (default, event names = the page's
+ * swap targets) or `?format=json` (event `job` with the JobView, `clock`,
+ * `done`) for the terminal client and scripts.
+ */
+import type { Context } from "hono";
+import { isFinal, type JobView } from "../shared/jobstate.ts";
+import type { Logger } from "../shared/log.ts";
+import { DONE_ID, doneMessage, fullState, JobFeed, type FeedClient, type Flavour } from "./feed.ts";
+import { SseStream } from "./sse.ts";
+import type { StompHub } from "./stomp.ts";
+import type { JobStore } from "./store.ts";
+
+export interface BridgeDeps {
+  hub: Pick<StompHub, "subscribe">;
+  store: Pick<JobStore, "get" | "onChange">;
+  log: Logger;
+  /** batching window for progress updates */
+  flushMs?: number;
+  heartbeatMs?: number;
+}
+
+export class Bridge {
+  private readonly feeds = new Map<string, JobFeed>();
+  private readonly streams = new Set<SseStream>();
+  private lastTick: { at: number; epochMs: number } | null = null;
+  private readonly offStore: () => void;
+
+  constructor(private readonly deps: BridgeDeps) {
+    this.offStore = deps.store.onChange((job) => this.feeds.get(job.id)?.absorb(job));
+  }
+
+  /** Connected SSE clients. */
+  get clients(): number {
+    return this.streams.size;
+  }
+
+  /** The server clock: the last tick, advanced by the time since it came. */
+  now(): number {
+    const t = this.lastTick;
+    return t && Date.now() - t.at < 5000 ? t.epochMs + (Date.now() - t.at) : Date.now();
+  }
+
+  /** The route handler (`WebDeps.events`). */
+  events = (c: Context, job: JobView): Response => {
+    const flavour: Flavour = c.req.query("format") === "json" ? "json" : "html";
+    if (isFinal(job.state) && c.req.header("last-event-id") === DONE_ID) return new Response(null, { status: 204 });
+    let feed: JobFeed | undefined;
+    const client: FeedClient = {
+      flavour,
+      ready: false,
+      stream: new SseStream({
+        signal: c.req.raw.signal,
+        heartbeatMs: this.deps.heartbeatMs,
+        onClose: () => {
+          this.streams.delete(client.stream);
+          feed?.remove(client);
+        },
+      }),
+    };
+    if (client.stream.closed) return client.stream.response;
+    this.streams.add(client.stream);
+    if (isFinal(job.state)) {
+      // Nothing will change: the state and the end, no subscription.
+      for (const m of fullState(job, flavour, this.now(), "0")) client.stream.send(m);
+      client.stream.send(doneMessage(job, flavour));
+      client.stream.close();
+      return client.stream.response;
+    }
+    feed = this.feeds.get(job.id);
+    if (feed) feed.absorb(job);
+    else feed = this.open(job);
+    feed.add(client);
+    return client.stream.response;
+  };
+
+  private open(job: JobView): JobFeed {
+    const feed: JobFeed = new JobFeed(job, {
+      hub: this.deps.hub,
+      store: this.deps.store,
+      log: this.deps.log,
+      flushMs: this.deps.flushMs ?? 100,
+      now: () => this.now(),
+      onTick: (epochMs) => {
+        if (!this.lastTick || this.lastTick.epochMs !== epochMs) this.lastTick = { at: Date.now(), epochMs };
+      },
+      onEnd: () => {
+        if (this.feeds.get(job.id) === feed) this.feeds.delete(job.id);
+      },
+    });
+    this.feeds.set(job.id, feed);
+    return feed;
+  }
+
+  /** Ends every stream (clients reconnect elsewhere or later) and stops listening to the store. */
+  close(): void {
+    this.offStore();
+    for (const s of [...this.streams]) s.close();
+  }
+}
