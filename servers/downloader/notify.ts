@@ -1,0 +1,77 @@
+/**
+ * @module notify
+ * Tells the compressor that a job has all of its files: `POST
+ * ${COMPRESSOR_URL}/jobs/<id>` with the id as text/plain, retried with
+ * backoff until it answers 2xx. The compressor is idempotent, so two
+ * downloaders (or a redelivery) posting the same job is fine; within one
+ * process, files of a job that finish together share one request.
+ */
+import { TransientError } from "../shared/errors.ts";
+import type { Logger } from "../shared/log.ts";
+
+export interface NotifyOptions {
+  compressorUrl: string;
+  log: Logger;
+  /** aborted on shutdown: stop retrying (the message stays unacked and is redelivered) */
+  signal?: AbortSignal;
+  /** per-attempt timeout */
+  timeoutMs?: number;
+  maxDelayMs?: number;
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+
+/** Resolves once the compressor accepted `jobId`; throws `TransientError` only when `signal` aborts first. */
+export async function notifyCompressor(jobId: string, o: NotifyOptions): Promise<void> {
+  const url = `${o.compressorUrl}/jobs/${jobId}`;
+  for (let attempt = 0; ; attempt++) {
+    if (o.signal?.aborted) throw new TransientError("shutting down before the compressor accepted the job");
+    let problem: string;
+    try {
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "text/plain" },
+        body: jobId,
+        signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
+        proxy: false,
+      });
+      await res.arrayBuffer().catch(() => {});
+      if (res.ok) {
+        o.log.info("compressor accepted job", { job: jobId, status: res.status, attempt });
+        return;
+      }
+      problem = `HTTP ${res.status}`;
+    } catch (err) {
+      problem = String((err as { code?: string }).code ?? (err as Error).name ?? err);
+    }
+    const delay = Math.min(o.maxDelayMs ?? 5000, 200 * 2 ** attempt);
+    (attempt < 3 ? o.log.info : o.log.warn)("compressor did not accept job; retrying", { job: jobId, problem, attempt, delay });
+    await sleep(delay, o.signal);
+  }
+}
+
+/** Hands jobs to the compressor; concurrent calls for the same job share one attempt. */
+export class CompressorClient {
+  private readonly pending = new Map<string, Promise<void>>();
+
+  constructor(private readonly opts: NotifyOptions) {}
+
+  /** Resolves once the compressor accepted `jobId` (see `notifyCompressor`). */
+  notify(jobId: string): Promise<void> {
+    let p = this.pending.get(jobId);
+    if (!p) {
+      p = notifyCompressor(jobId, this.opts).finally(() => this.pending.delete(jobId));
+      this.pending.set(jobId, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The per-message work against a local file server and a local stand-in for
+ * the compressor's HTTP endpoint: outcome records as the commit point, final
+ * events before the hand-over, one hand-over when the job is complete,
+ * retries until the compressor accepts, no second download on redelivery.
+ */
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { newId } from "../shared/ids.ts";
+import { createLogger } from "../shared/log.ts";
+import { TransientError } from "../shared/errors.ts";
+import { jobDir, readOutcome, readOutcomes } from "../shared/jobfiles.ts";
+import type { DownloadRequest, FileEvent } from "../shared/messages.ts";
+import { HostLimit } from "./hostlimit.ts";
+import { CompressorClient } from "./notify.ts";
+import { jobComplete, processFile, type WorkerDeps } from "./worker.ts";
+
+const timeline: string[] = [];
+const fileHits = new Map<string, number>();
+let refuseNext = 0;
+const files = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  fetch(req) {
+    const path = new URL(req.url).pathname;
+    fileHits.set(path, (fileHits.get(path) ?? 0) + 1);
+    if (path.startsWith("/missing")) return new Response("no", { status: 404 });
+    return new Response(`content of ${path}`, { headers: { "content-type": "text/plain" } });
+  },
+});
+const compressor = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  async fetch(req) {
+    const id = new URL(req.url).pathname.split("/").pop()!;
+    const body = await req.text();
+    if (refuseNext > 0) {
+      refuseNext--;
+      timeline.push(`refused ${id}`);
+      return new Response("not yet", { status: 503 });
+    }
+    timeline.push(`post ${id} ${body} ${req.headers.get("content-type")}`);
+    return Response.json({ state: "queued" }, { status: 202 });
+  },
+});
+const root = mkdtempSync(`${tmpdir()}/dl-worker-`);
+afterAll(() => {
+  files.stop(true);
+  compressor.stop(true);
+  rmSync(root, { recursive: true, force: true });
+});
+
+const log = createLogger("downloader-test", "error");
+const deps = (over: Partial<WorkerDeps["config"]> = {}, signal?: AbortSignal): WorkerDeps => ({
+  config: {
+    ALLOW_PRIVATE_URLS: [`127.0.0.1:${files.port}`],
+    MAX_REDIRECTS: 3,
+    CONNECT_TIMEOUT_MS: 2000,
+    IDLE_TIMEOUT_MS: 2000,
+    DOWNLOAD_DEADLINE_MS: 5000,
+    PROGRESS_INTERVAL_MS: 100,
+    MAX_FILE_BYTES: 1_000_000,
+    MAX_JOB_BYTES: 2_000_000,
+    DOWNLOADS_DIR: root,
+    ...over,
+  },
+  log,
+  compressor: new CompressorClient({ compressorUrl: `http://127.0.0.1:${compressor.port}`, log, signal }),
+  resolver: async () => [],
+  hosts: new HostLimit(2),
+  publish: async (ev: FileEvent, persistent) => void (persistent && timeline.push(`${ev.state} ${ev.jobId} ${ev.index}`)),
+});
+
+const request = (jobId: string, index: number, total: number, path = `/${jobId}/f${index}.txt`): DownloadRequest => ({
+  v: 1,
+  jobId,
+  index,
+  total,
+  url: `http://127.0.0.1:${files.port}${path}`,
+});
+
+describe("processFile", () => {
+  test("each file is recorded; the job goes to the compressor once complete, after every final event", async () => {
+    timeline.length = 0;
+    const job = newId();
+    const d = deps();
+    const first = await processFile(request(job, 0, 3), d);
+    expect(first).toMatchObject({ state: "done", name: "f0.txt", file: "000-f0.txt" });
+    await processFile(request(job, 2, 3, "/missing.txt"), d);
+    expect(timeline).toEqual([`done ${job} 0`, `failed ${job} 2`]); // not complete: no hand-over yet
+    refuseNext = 2; // the compressor is not ready twice: retried with backoff
+    await processFile(request(job, 1, 3), d);
+    expect(timeline).toEqual([`done ${job} 0`, `failed ${job} 2`, `done ${job} 1`, `refused ${job}`, `refused ${job}`, `post ${job} ${job} text/plain`]);
+    const outcomes = await readOutcomes(jobDir(d.config, job));
+    expect(outcomes.map((o) => [o.index, o.state, o.error])).toEqual([
+      [0, "done", null],
+      [1, "done", null],
+      [2, "failed", "HTTP 404 Not Found"],
+    ]);
+    expect(readdirSync(`${jobDir(d.config, job)}/.tmp`)).toEqual([]);
+    expect(readdirSync(`${jobDir(d.config, job)}/.done`).sort()).toEqual(["000.json", "001.json", "002.json"]);
+  });
+
+  test("a redelivered message whose outcome exists is not downloaded again, but its event and the hand-over are repeated", async () => {
+    timeline.length = 0;
+    const job = newId();
+    const d = deps();
+    const req = request(job, 0, 1);
+    await processFile(req, d);
+    const before = await readOutcome(jobDir(d.config, job), 0);
+    await processFile(req, d);
+    expect(fileHits.get(`/${job}/f0.txt`)).toBe(1);
+    expect(await readOutcome(jobDir(d.config, job), 0)).toEqual(before);
+    expect(timeline).toEqual([`done ${job} 0`, `post ${job} ${job} text/plain`, `done ${job} 0`, `post ${job} ${job} text/plain`]);
+  });
+
+  test("a job folder that cannot be created is a TransientError (the message is requeued, nothing recorded)", async () => {
+    const blocker = `${root}/not-a-folder`;
+    writeFileSync(blocker, "x");
+    const err = await processFile(request(newId(), 0, 1), deps({ DOWNLOADS_DIR: blocker })).catch((e) => e);
+    expect(err).toBeInstanceOf(TransientError);
+  });
+
+  test("files of a job finishing together share one request to the compressor", async () => {
+    timeline.length = 0;
+    const job = newId();
+    const d = deps();
+    refuseNext = 1; // keeps the first request pending (it retries after a pause) while the others finish
+    await Promise.all([0, 1, 2].map((i) => processFile(request(job, i, 3), d)));
+    expect(timeline.filter((t) => t.startsWith("post") || t.startsWith("refused"))).toEqual([`refused ${job}`, `post ${job} ${job} text/plain`]);
+    expect(timeline.at(-1)).toBe(`post ${job} ${job} text/plain`);
+  });
+
+  test("shutdown stops the hand-over retries with a TransientError (the message stays unacked)", async () => {
+    const job = newId();
+    const ac = new AbortController();
+    refuseNext = 1000;
+    setTimeout(() => ac.abort(), 300);
+    const err = await processFile(request(job, 0, 1), deps({}, ac.signal)).catch((e) => e);
+    refuseNext = 0;
+    expect(err).toBeInstanceOf(TransientError);
+    expect(await jobComplete(`${root}/${job}`, 1)).toBe(true); // the outcome stays: the redelivery only hands over
+  });
+});

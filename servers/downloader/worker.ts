@@ -1,0 +1,66 @@
+/**
+ * @module worker
+ * The work behind one DownloadRequest, in the order that makes a crash at
+ * any point safe:
+ *   1. outcome already recorded (a redelivery)? skip the download;
+ *   2. otherwise download and write the outcome record — the commit point;
+ *   3. publish the file's final event (persistent, confirmed), so every file
+ *      event of a job is out before any compression event;
+ *   4. if every URL of the job has an outcome, hand the job to the compressor.
+ * When this resolves the message may be acked. A `TransientError` means
+ * "not now": the message goes back to the queue.
+ */
+import { ensureJobDir, jobDir, readOutcome, readOutcomes, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
+import type { Config } from "../shared/config.ts";
+import { TransientError } from "../shared/errors.ts";
+import type { Logger } from "../shared/log.ts";
+import type { DownloadRequest } from "../shared/messages.ts";
+import { downloadFile, type DownloadDeps } from "./download.ts";
+import { hostKey, type HostLimit } from "./hostlimit.ts";
+import type { CompressorClient } from "./notify.ts";
+import { finalEvent } from "./progress.ts";
+
+export interface WorkerDeps extends DownloadDeps {
+  config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR">;
+  log: Logger;
+  hosts: HostLimit;
+  compressor: Pick<CompressorClient, "notify">;
+}
+
+/** Whether every index 0..total-1 of the job in `dir` has an outcome. */
+export async function jobComplete(dir: string, total: number): Promise<boolean> {
+  const done = new Set((await readOutcomes(dir)).map((o) => o.index));
+  for (let i = 0; i < total; i++) if (!done.has(i)) return false;
+  return true;
+}
+
+async function disk<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new TransientError(`${what}: ${(err as { code?: string }).code ?? (err as Error).message}`);
+  }
+}
+
+/** Processes one request; resolves when the message can be acked. */
+export async function processFile(req: DownloadRequest, deps: WorkerDeps): Promise<FileOutcome> {
+  const dir = jobDir(deps.config, req.jobId);
+  const log = deps.log;
+  let outcome = await readOutcome(dir, req.index);
+  if (outcome) log.info("already downloaded (redelivery); not fetching again", { job: req.jobId, index: req.index, state: outcome.state });
+  else {
+    await disk("cannot create the job folder", () => ensureJobDir(dir));
+    const started = Date.now();
+    outcome = await deps.hosts.run(hostKey(req.url), () => downloadFile(req, dir, deps));
+    await disk("cannot record the outcome", () => writeOutcome(dir, outcome!));
+    const fields = { job: req.jobId, index: req.index, bytes: outcome.bytes, ms: Date.now() - started };
+    if (outcome.state === "done") log.info("downloaded", { ...fields, name: outcome.name });
+    else log.info("download failed", { ...fields, url: req.url.slice(0, 200), error: outcome.error });
+  }
+  await deps.publish(finalEvent(req, outcome), true);
+  if (await jobComplete(dir, req.total)) {
+    log.info("job has all its files; handing it to the compressor", { job: req.jobId, total: req.total });
+    await deps.compressor.notify(req.jobId);
+  }
+  return outcome;
+}
