@@ -1,0 +1,41 @@
+/** The web server's progress tracker through the real broker: a malformed event is dead-lettered and does not block the queue. */
+import { expect, test } from "bun:test";
+import amqp from "amqplib";
+import { amqpUrl } from "../shared/config.ts";
+import { encode, type FileEvent } from "../shared/messages.ts";
+import { DEAD_QUEUE, PROGRESS_EXCHANGE, keys } from "../shared/topology.ts";
+import { useStack } from "../../test/stack.ts";
+import { getJob, submit } from "../../test/e2e/util.ts";
+import { until } from "../../test/faults/helpers.ts";
+
+test("malformed progress events are dead-lettered; the next good event is still applied", async () => {
+  const { web, config } = await useStack();
+  // A job whose only URL is refused at once, so nothing else moves it.
+  const id = await submit(web, ["http://192.0.2.1:9/never.jpg"]);
+  const conn = await amqp.connect(amqpUrl(config));
+  try {
+    const ch = await conn.createConfirmChannel();
+    const marker = `malformed-${crypto.randomUUID()}`;
+    ch.publish(PROGRESS_EXCHANGE, keys.file(id, 0), Buffer.from(`{not json ${marker}`));
+    ch.publish(PROGRESS_EXCHANGE, keys.file(id, 0), Buffer.from(JSON.stringify({ v: 1, type: "file", jobId: id, marker })));
+    await ch.waitForConfirms();
+    const seen: string[] = [];
+    await until(async () => {
+      for (let m = await ch.get(DEAD_QUEUE, { noAck: false }); m; m = await ch.get(DEAD_QUEUE, { noAck: false })) {
+        const body = m.content.toString();
+        if (body.includes(marker)) {
+          seen.push(body);
+          ch.ack(m);
+        } else ch.nack(m, false, true);
+        if (seen.length === 2) break;
+      }
+      return seen.length === 2;
+    }, 20_000, "both malformed events in the dead-letter queue");
+    const good: FileEvent = { v: 1, type: "file", jobId: id, index: 0, total: 1, url: "x", name: "never.jpg", state: "downloading", bytes: 1, size: null, error: null, at: Date.now() };
+    ch.publish(PROGRESS_EXCHANGE, keys.file(id, 0), encode(good));
+    await ch.waitForConfirms();
+    await until(async () => (await getJob(web, id)).files[0]!.name === "never.jpg" || (await getJob(web, id)).files[0]!.state !== "queued", 20_000, "good event applied");
+  } finally {
+    await conn.close();
+  }
+}, 60_000);

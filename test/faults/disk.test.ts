@@ -1,0 +1,41 @@
+/**
+ * A full disk fails the file that hit it, with a clear error; the job still
+ * ends (ready with what did fit) and the next job goes on normally.
+ * Uses a small tmpfs mounted over DOWNLOADS_DIR (needs root, as CI runs).
+ */
+import { afterAll, expect, test } from "bun:test";
+import { useStack } from "../stack.ts";
+import { entries, fetchLink, getJob, submit, waitFinal } from "../e2e/util.ts";
+import { until } from "./helpers.ts";
+
+let mounted: string | null = null;
+afterAll(() => {
+  if (mounted) Bun.spawnSync(["umount", "-l", mounted]);
+});
+
+test("disk full for one job: that file fails with a clear error, other jobs go on", async () => {
+  const { web, fixtures, config } = await useStack();
+  expect(process.getuid?.(), "this test mounts a tmpfs and must run as root (CI does)").toBe(0);
+  const m = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", config.DOWNLOADS_DIR]);
+  expect(m.exitCode, m.stderr.toString()).toBe(0);
+  mounted = config.DOWNLOADS_DIR;
+
+  const big = fixtures.route("/disk/big.bin", new Uint8Array(3 * 1024 * 1024).fill(7));
+  const small = fixtures.route("/disk/small.txt", "fits\n".repeat(100), "text/plain");
+  const a = await submit(web, [big, small]);
+  const jobA = await waitFinal(web, a);
+  expect(jobA.state).toBe("ready");
+  expect(jobA.files[0]!.state).toBe("failed");
+  expect(jobA.files[0]!.error).toMatch(/disk|space/i);
+  expect(jobA.files[1]!.state).toBe("done");
+  expect(Object.keys(entries((await fetchLink(jobA.link!)).body))).toEqual(["small.txt"]);
+
+  const b = await submit(web, [small, fixtures.route("/disk/other.txt", "also fits\n", "text/plain")]);
+  const jobB = await waitFinal(web, b);
+  expect(jobB.state).toBe("ready");
+  expect(jobB.files.every((f) => f.state === "done")).toBe(true);
+
+  await until(async () => (await getJob(web, b)).state === "ready", 10_000);
+  expect(Bun.spawnSync(["umount", config.DOWNLOADS_DIR]).exitCode).toBe(0);
+  mounted = null;
+}, 120_000);

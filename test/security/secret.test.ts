@@ -1,0 +1,34 @@
+/** The link secret is per installation (mode 0600, under RUN_DIR) and never in the repository; links cannot be forged without it. */
+import { expect, test } from "bun:test";
+import { statSync } from "node:fs";
+import { ROOT } from "../../servers/shared/config.ts";
+import { isId, newId } from "../../servers/shared/ids.ts";
+import { readSecret, secretPath, signLink } from "../../servers/shared/securelink.ts";
+import { useStack } from "../stack.ts";
+import { fetchLink, servePhotos, submit, waitFinal } from "../e2e/util.ts";
+
+test("no secret, runtime state or archive is tracked by git", () => {
+  const files = Bun.spawnSync(["git", "ls-files"], { cwd: ROOT }).stdout.toString().split("\n");
+  expect(files.filter((f) => /(^|\/)(\.run|node_modules)\/|secret$|\.pid$|\.zip$/.test(f))).toEqual([]);
+});
+
+test("the stack's secret is 0600; a link signed with another secret is refused", async () => {
+  const { web, fixtures, config } = await useStack();
+  expect(statSync(secretPath(config.RUN_DIR)).mode & 0o777).toBe(0o600);
+  const id = await submit(web, servePhotos(fixtures, "forge").slice(0, 1));
+  const job = await waitFinal(web, id);
+  const u = new URL(job.link!);
+  const expires = Number(u.searchParams.get("expires"));
+  const forged = signLink(u.origin, u.pathname, expires, readSecret(config.RUN_DIR) + "x");
+  expect((await fetchLink(forged)).status).toBe(403);
+  expect((await fetchLink(job.link!)).status).toBe(200);
+}, 60_000);
+
+test("job ids are 128 random bits", () => {
+  const ids = new Set(Array.from({ length: 10_000 }, newId));
+  expect(ids.size).toBe(10_000);
+  for (const id of [...ids].slice(0, 100)) expect(isId(id)).toBe(true);
+  // every hex digit appears in every position over 10k ids (not a counter or a timestamp)
+  const perPos = Array.from({ length: 32 }, (_, i) => new Set([...ids].map((x) => x[i])).size);
+  expect(Math.min(...perPos)).toBe(16);
+});
