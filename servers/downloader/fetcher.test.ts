@@ -7,7 +7,7 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { crc32 } from "node:zlib";
+import { crc32, gzipSync } from "node:zlib";
 import type { Server, TCPSocketListener } from "bun";
 import { ensureJobDir, writeOutcome } from "../shared/jobfiles.ts";
 import { newId } from "../shared/ids.ts";
@@ -118,6 +118,14 @@ describe("downloading", () => {
     routes.set("/dl", () => new Response("x", { headers: { "content-disposition": "attachment; filename*=UTF-8''..%2F..%2Fr%C3%A9sum%C3%A9.pdf" } }));
     const { outcome } = await get(`${base}/dl?id=1`);
     expect(outcome).toMatchObject({ state: "done", name: "résumé.pdf", file: "000-résumé.pdf" });
+  });
+
+  test("a body sent gzip-encoded anyway is stored decoded (its Content-Length is of the encoded bytes)", async () => {
+    const plain = Buffer.from("id,name\n".repeat(5000));
+    routes.set("/data.csv", () => new Response(gzipSync(plain), { headers: { "content-encoding": "gzip", "content-type": "text/csv" } }));
+    const { outcome, dir } = await get(`${base}/data.csv`);
+    expect(outcome).toMatchObject({ state: "done", bytes: plain.length });
+    expect(readFileSync(`${dir}/${outcome.file}`)).toEqual(plain);
   });
 
   test("an empty body and a 204 are fine (0 bytes)", async () => {

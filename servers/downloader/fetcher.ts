@@ -59,9 +59,20 @@ export async function openUrl(text: string, o: FetchOptions): Promise<Opened> {
       await res.body?.cancel().catch(() => {});
       throw new DownloadFailed(`HTTP ${res.status} ${res.statusText || STATUS_CODES[res.status] || ""}`.trim());
     }
-    const cl = res.headers.get("content-length");
-    return { url, response: res, size: cl && /^\d+$/.test(cl.trim()) ? Number(cl.trim()) : null };
+    return { url, response: res, size: declaredSize(res.headers) };
   }
+}
+
+/**
+ * The body's length from Content-Length, or null. A body sent with a
+ * Content-Encoding (despite our `identity`) is decoded by fetch, so its
+ * Content-Length (of the encoded bytes) says nothing about what we store.
+ */
+function declaredSize(h: Headers): number | null {
+  const cl = h.get("content-length")?.trim();
+  const encoding = h.get("content-encoding")?.trim().toLowerCase();
+  if (encoding && encoding !== "identity") return null;
+  return cl && /^\d+$/.test(cl) ? Number(cl) : null;
 }
 
 /** One hop: resolve and check, then try the checked addresses in order until one connects. */
@@ -109,7 +120,6 @@ function init(url: URL, o: FetchOptions): BunFetchRequestInit {
     signal: o.watchdog.signal,
     proxy: false,
     keepalive: false,
-    decompress: false,
     ...(url.protocol === "https:" ? { tls } : {}),
   };
 }
