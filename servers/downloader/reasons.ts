@@ -65,11 +65,6 @@ const DISK_TEXT: Record<string, string> = {
   EISDIR: "a folder is in the way",
 };
 
-/** Whether `err` came from the file system (has an errno-style code and a syscall). */
-export function isDiskError(err: unknown): boolean {
-  return typeof (err as { syscall?: unknown } | null)?.syscall === "string" && /^E[A-Z]+$/.test(code(err));
-}
-
 /** A file-system error while saving as a `DownloadFailed`. */
 export function diskFailure(err: unknown): DownloadFailed {
   const c = code(err);
