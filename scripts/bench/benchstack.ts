@@ -5,7 +5,7 @@
  * from the corpus nginx. Its environment is saved beside it so that a bench
  * killed hard is cleaned up by the next run.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadConfig, type Config } from "../../servers/shared/config.ts";
 import { startPart, startStack, stopStack } from "../lib/stack.ts";
 import { stopProcess } from "../lib/procs.ts";
@@ -38,9 +38,12 @@ export async function startBenchStack(config: Config, env: Record<string, string
   await startStack(config);
 }
 
-/** Stops the stack and removes its state. */
+/** Stops the stack and removes its state, keeping its logs in `.bench/logs` for a look afterwards. */
 export async function stopBenchStack(config: Config): Promise<void> {
   await stopStack(config);
+  const logs = `${config.RUN_DIR}/../logs`;
+  rmSync(logs, { recursive: true, force: true });
+  if (existsSync(`${config.RUN_DIR}/logs`)) cpSync(`${config.RUN_DIR}/logs`, logs, { recursive: true });
   rmSync(envFile(config.RUN_DIR), { force: true });
   rmSync(config.RUN_DIR, { recursive: true, force: true });
 }

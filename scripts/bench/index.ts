@@ -7,6 +7,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
+import { resolve } from "node:path";
 import { amqpUrl, ROOT, type Config } from "../../servers/shared/config.ts";
 import { freePort } from "../../test/stack.ts";
 import { parseArgs, UsageError } from "./args.ts";
@@ -17,7 +19,8 @@ import { EventHub } from "./events.ts";
 import { machineMeta } from "./machine.ts";
 import { renderReport } from "./report.ts";
 import type { BenchResults } from "./results.ts";
-import { measureCorpus, measureEvents, measureThroughput, warmUp, type Ctx } from "./runner.ts";
+import { measureEvents } from "./eventsbench.ts";
+import { measureCorpus, measureThroughput, warmUp, type Ctx } from "./runner.ts";
 
 const BENCH = `${ROOT}/.bench`;
 const say = (s: string) => console.log(s);
@@ -48,6 +51,7 @@ for (const sig of ["SIGINT", "SIGTERM"] as const)
   });
 
 try {
+  const results: BenchResults = { meta: machineMeta(args), corpora: [], events: [] };
   const runDir = `${BENCH}/run`;
   await cleanStale(runDir);
   pruneOldVersions(`${BENCH}/corpora`);
@@ -73,7 +77,6 @@ try {
 
   say("warming up...");
   await warmUp(ctx, corpora.get("photos")!);
-  const results: BenchResults = { meta: machineMeta(args), corpora: [], events: [] };
   for (const n of args.corpora.filter((n) => n !== "big")) {
     say(`corpus ${n}:`);
     results.corpora.push(await measureCorpus(ctx, corpora.get(n)!, args.rounds));
@@ -91,9 +94,10 @@ try {
     results.corpora.push(await measureCorpus(ctx, corpora.get("big")!, args.rounds));
   }
 
+  results.meta.loadEnd = loadavg()[0]!;
   writeFileSync(`${BENCH}/results.json`, JSON.stringify(results, null, 1));
   const report = renderReport(results);
-  writeFileSync(`${ROOT}/${args.out}`, report);
+  writeFileSync(resolve(ROOT, args.out), report);
   say(`\n${report}`);
   say(`wrote ${args.out} (raw numbers in .bench/results.json)`);
 } catch (e) {

@@ -1,5 +1,5 @@
 /** @module machine  What the report says about the machine and the tools it ran on. */
-import { cpus, release, totalmem } from "node:os";
+import { cpus, loadavg, release, totalmem } from "node:os";
 import { nginxBinary } from "../lib/nginx.ts";
 import type { Args } from "./args.ts";
 import { versionOf } from "./exec.ts";
@@ -20,6 +20,8 @@ export function machineMeta(args: Args): Meta {
       gzip: versionOf(["gzip", "--version"], /gzip \S+/),
     },
     rounds: args.rounds,
+    loadStart: loadavg()[0]!,
+    loadEnd: NaN,
     args: args.raw,
   };
 }

@@ -24,14 +24,21 @@ const corpus = (name: CorpusResult["corpus"], lpRuns: LinkpackRun[], zip: Baseli
 });
 
 const results = (bigPeak: number): BenchResults => ({
-  meta: { date: "2026-01-01T00:00:00Z", cpus: 2, cpuModel: "Test CPU", memGiB: 8, kernel: "Linux 6", bun: "1.4.5", tools: { zip: "Zip 3.0" }, rounds: 3, args: "" },
+  meta: { date: "2026-01-01T00:00:00Z", cpus: 2, cpuModel: "Test CPU", memGiB: 8, kernel: "Linux 6", bun: "1.4.5", tools: { zip: "Zip 3.0" }, rounds: 3, args: "", loadStart: 0.1, loadEnd: 0.2 },
   corpora: [
     corpus("photos", [lp(200, 1000, 20), lp(220, 1000, 20), lp(210, 1000, 20)], [bl("zip", 300, 995), bl("zip", 320, 995), bl("zip", 310, 995)]),
     corpus("text", [lp(900, 1030, 1500), lp(900, 1030, 1500), lp(900, 1030, 1500)], [bl("zip", 1000, 1000), bl("zip", 1000, 1000), bl("zip", 1000, 1000)]),
     corpus("big", [lp(8000, 5, 100), lp(8000, 5, 100), lp(8000, 5, 100)], [bl("zip0", 7000, 5), bl("zip0", 7000, 5), bl("zip0", 7000, 5)], bigPeak),
   ],
-  throughput: { jobs: 50, files: 10, wallMs: 10_000, linkMs: Array.from({ length: 50 }, (_, i) => 1000 + i * 100), failures: [], usage: usage(90) },
-  events: [{ corpus: "photos", intervalOnMs: 100, on: [103, 104, 102], off: [100, 100, 101], eventsOn: [40], eventsOff: [30] }],
+  throughput: { jobs: 50, files: 10, wallMs: 10_000, linkMs: Array.from({ length: 50 }, (_, i) => 1000 + i * 100), phases: [{ queue: 1, download: 2, handoff: 3, compress: 4 }], failures: [], usage: usage(90) },
+  events: [{
+    corpus: "photos", intervals: { on: 100, off: 86_400_000, unthrottled: 0 }, repeats: 3,
+    modes: {
+      on: { linkMs: [103, 104, 102], events: [40], cpuMs: [50] },
+      off: { linkMs: [100, 100, 101], events: [30], cpuMs: [48] },
+      unthrottled: { linkMs: [120, 130, 125], events: [90], cpuMs: [70] },
+    },
+  }],
 });
 
 describe("targets and report", () => {

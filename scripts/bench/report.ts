@@ -7,8 +7,8 @@
 import { BASELINES, type BaselineKind } from "./baseline.ts";
 import type { Phases } from "./linkpack.ts";
 import { MEASURED } from "./procstats.ts";
-import type { BenchResults, CorpusResult, ProcUsage } from "./results.ts";
-import { median, percentile, ratio, summarize } from "./stats.ts";
+import { EVENT_MODES, type BenchResults, type CorpusResult, type EventsResult, type ProcUsage } from "./results.ts";
+import { median, percentile, ratio, relDiff, summarize } from "./stats.ts";
 import { gzipMBs, lpSize, verdicts, zipStepMBs } from "./targets.ts";
 
 const s = (ms: number) => (ms / 1000).toFixed(2);
@@ -58,6 +58,22 @@ function usageTable(sections: [string, ProcUsage][]): string {
   return table(["process", ...sections.map(([n]) => `${n}: peak RSS · CPU (of wall)`)], rows);
 }
 
+function eventsTable(evs: EventsResult[]): string {
+  const e0 = evs[0]!;
+  const rows = evs.flatMap((e) => EVENT_MODES.map((mode) => {
+    const m = e.modes[mode], off = e.modes.off;
+    const vs = (a: number[], b: number[]) => `${(relDiff(median(a), median(b)) * 100).toFixed(1)}%`;
+    return [e.corpus, `${mode} (${e.intervals[mode]} ms)`, span(m.linkMs), mode === "off" ? "–" : vs(m.linkMs, off.linkMs), median(m.events), `${s(median(m.cpuMs))}`, mode === "off" ? "–" : vs(m.cpuMs, off.cpuMs)];
+  }));
+  return [
+    `Modes: PROGRESS_INTERVAL_MS as configured (on), one day (off: each file sends only its first and last event), 0 (unthrottled). Downloader and compressor are restarted when the mode changes; the order of modes rotates each round; ${evs.map((e) => `${e.repeats} ${e.corpus}`).join(" and ")} jobs per mode and round. CPU is the whole stack's (broker included) per job.`,
+    "",
+    table(["corpus", "mode (interval)", "to link, s: median (min–max)", "vs off", "events per job", "stack CPU per job, s", "vs off"], rows),
+    "",
+    `(${e0.intervals.on} ms is the configured interval.)`,
+  ].join("\n");
+}
+
 export function renderReport(r: BenchResults): string {
   const m = r.meta;
   const out: string[] = [
@@ -68,6 +84,7 @@ export function renderReport(r: BenchResults): string {
     `- date: ${m.date}; command: \`bun run bench ${m.args}\`; rounds: ${m.rounds} (linkpack and baselines alternating within each round)`,
     `- machine: ${m.cpus} × ${m.cpuModel}, ${m.memGiB} GiB RAM, ${m.kernel}`,
     `- Bun ${m.bun}; ${Object.values(m.tools).join("; ")}`,
+    `- load average (1 min) at start ${m.loadStart.toFixed(2)}, at end ${m.loadEnd.toFixed(2)} (other work on the machine skews the numbers)`,
     "",
     "## Targets",
     "",
@@ -84,12 +101,13 @@ export function renderReport(r: BenchResults): string {
     out.push("", `## Throughput: ${t.jobs} ${t.files}-file photos jobs submitted at once`, "");
     const ok = t.linkMs.length;
     out.push(table(["jobs done", "wall, s", "jobs/s", "files/s", "p50 to link, s", "p95 to link, s", "max, s"], [[`${ok}/${t.jobs}`, s(t.wallMs), (ok / (t.wallMs / 1000)).toFixed(2), ((ok * t.files) / (t.wallMs / 1000)).toFixed(1), ok ? s(percentile(t.linkMs, 50)) : "–", ok ? s(percentile(t.linkMs, 95)) : "–", ok ? s(Math.max(...t.linkMs)) : "–"]]));
+    if (ok) {
+      const ph = (k: keyof Phases) => `${s(percentile(t.phases.map((p) => p[k]), 50))} / ${s(percentile(t.phases.map((p) => p[k]), 95))}`;
+      out.push("", `Phases per job, p50 / p95 in s: queue ${ph("queue")} · download ${ph("download")} · hand-off ${ph("handoff")} · zip+publish ${ph("compress")}.`);
+    }
     if (t.failures.length) out.push("", "Failures: " + t.failures.slice(0, 5).join("; "));
   }
-  if (r.events.length) {
-    out.push("", "## Progress events on vs off", "", `On: PROGRESS_INTERVAL_MS=${r.events[0]!.intervalOnMs} (default). Off: a one-day interval, so each file sends only its first and last event. Downloader and compressor restarted between modes; rounds alternate on/off and off/on.`, "");
-    out.push(table(["corpus", "on: to link, s", "off: to link, s", "difference", "events per job on / off"], r.events.map((e) => [e.corpus, span(e.on), span(e.off), `${(((median(e.on) - median(e.off)) / median(e.off)) * 100).toFixed(1)}%`, `${median(e.eventsOn)} / ${median(e.eventsOff)}`])));
-  }
+  if (r.events.length) out.push("", "## Progress events on vs off", "", eventsTable(r.events));
   // In the order they ran: big last.
   const sections: [string, ProcUsage][] = r.corpora.filter((c) => c.corpus !== "big").map((c) => [c.corpus, c.usage]);
   if (r.throughput) sections.push([`${r.throughput.jobs} jobs`, r.throughput.usage]);

@@ -5,7 +5,7 @@
  */
 import type { BaselineKind, BaselineRun } from "./baseline.ts";
 import type { CorpusName } from "./corpora.ts";
-import type { LinkpackRun } from "./linkpack.ts";
+import type { LinkpackRun, Phases } from "./linkpack.ts";
 import type { Measured, StackSample } from "./procstats.ts";
 
 /** Peak RSS after, and CPU ms used during, one measured section. */
@@ -33,19 +33,29 @@ export interface ThroughputResult {
   wallMs: number;
   /** each completed job's POST → link, ms */
   linkMs: number[];
+  /** each completed job's phases */
+  phases: Phases[];
   failures: string[];
   usage: ProcUsage;
 }
 
+export const EVENT_MODES = ["on", "off", "unthrottled"] as const;
+export type EventMode = (typeof EVENT_MODES)[number];
+
 export interface EventsResult {
   corpus: CorpusName;
-  intervalOnMs: number;
-  /** time to link with throttled events (PROGRESS_INTERVAL_MS default) */
-  on: number[];
-  /** ... and with only first and last event per file */
-  off: number[];
-  eventsOn: number[];
-  eventsOff: number[];
+  /** PROGRESS_INTERVAL_MS of each mode */
+  intervals: Record<EventMode, number>;
+  /** jobs per mode and round */
+  repeats: number;
+  modes: Record<EventMode, {
+    /** time to link of each job, ms */
+    linkMs: number[];
+    /** progress events of each job */
+    events: number[];
+    /** CPU ms of the whole stack per job, one value per block of `repeats` jobs */
+    cpuMs: number[];
+  }>;
 }
 
 export interface Meta {
@@ -58,6 +68,9 @@ export interface Meta {
   tools: Record<string, string>;
   rounds: number;
   args: string;
+  /** 1-minute load average when the run started and ended */
+  loadStart: number;
+  loadEnd: number;
 }
 
 export interface BenchResults {

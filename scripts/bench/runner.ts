@@ -1,17 +1,16 @@
 /**
  * @module runner
  * The measured sections of a run: a corpus (linkpack and its baselines
- * alternating, round after round), 50 concurrent jobs, and progress events
- * on versus off. Each section reports the stack's peak RSS and CPU.
+ * alternating, round after round) and 50 concurrent jobs. Each section
+ * reports the stack's peak RSS and CPU. (Events on/off: eventsbench.ts.)
  */
 import type { Config } from "../../servers/shared/config.ts";
 import { gzipReference, runBaseline, type BaselineEnv, type BaselineKind } from "./baseline.ts";
-import { restartWithInterval } from "./benchstack.ts";
 import type { Corpus } from "./corpora.ts";
 import type { EventHub } from "./events.ts";
 import { runJob } from "./linkpack.ts";
 import { cpuBetween, resetPeaks, sample } from "./procstats.ts";
-import type { CorpusResult, EventsResult, ProcUsage, ThroughputResult } from "./results.ts";
+import type { CorpusResult, ProcUsage, ThroughputResult } from "./results.ts";
 
 export interface Ctx {
   config: Config;
@@ -23,8 +22,8 @@ export interface Ctx {
 }
 
 export const urlsOf = (ctx: Ctx, c: Corpus) => c.files.map((f) => `${ctx.corpusOrigin}${c.urlPath}/${f.name}`);
-const timeoutOf = (c: Corpus) => (c.totalBytes > 500e6 ? 900_000 : 180_000);
-const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+export const timeoutOf = (c: Corpus) => (c.totalBytes > 500e6 ? 900_000 : 180_000);
+export const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 /** Runs `fn` with the stack's peak RSS reset before and read after. */
 async function measured<T>(ctx: Ctx, fn: () => Promise<T>): Promise<[T, ProcUsage]> {
@@ -76,35 +75,5 @@ export async function measureThroughput(ctx: Ctx, c: Corpus, n: number): Promise
   const ok = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failures = settled.flatMap((s) => (s.status === "rejected" ? [String(s.reason)] : []));
   ctx.say(`  ${n} concurrent ${c.name} jobs: ${ok.length} done in ${secs(usage.wallMs)}`);
-  return { jobs: n, files: c.files.length, wallMs: usage.wallMs, linkMs: ok.map((r) => r.linkMs), failures, usage };
-}
-
-export const EVENTS_OFF_MS = 86_400_000;
-
-/**
- * Time to link with progress events throttled (the configured interval) and
- * off (only first and last per file), alternating on/off, off/on, ... so
- * that drift cancels; the publishers are restarted only when the mode changes.
- */
-export async function measureEvents(ctx: Ctx, corpora: Corpus[], rounds: number): Promise<EventsResult[]> {
-  const on = ctx.config.PROGRESS_INTERVAL_MS;
-  const out = corpora.map((c): EventsResult => ({ corpus: c.name, intervalOnMs: on, on: [], off: [], eventsOn: [], eventsOff: [] }));
-  let current = on;
-  try {
-    for (let r = 0; r < rounds; r++) {
-      for (const mode of r % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
-        const interval = mode === "on" ? on : EVENTS_OFF_MS;
-        if (interval !== current) await restartWithInterval(ctx.config, (current = interval));
-        for (const [i, c] of corpora.entries()) {
-          const lp = await runJob(ctx.web, ctx.hub, urlsOf(ctx, c), { fetch: false, timeoutMs: timeoutOf(c) });
-          out[i]![mode].push(lp.linkMs);
-          out[i]![mode === "on" ? "eventsOn" : "eventsOff"].push(lp.events);
-        }
-      }
-      ctx.say(`  events round ${r + 1}/${rounds}: ${out.map((e) => `${e.corpus} on ${secs(e.on.at(-1)!)} off ${secs(e.off.at(-1)!)}`).join(", ")}`);
-    }
-  } finally {
-    if (current !== on) await restartWithInterval(ctx.config, on);
-  }
-  return out;
+  return { jobs: n, files: c.files.length, wallMs: usage.wallMs, linkMs: ok.map((r) => r.linkMs), phases: ok.map((r) => r.phases), failures, usage };
 }

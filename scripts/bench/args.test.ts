@@ -1,0 +1,22 @@
+import { describe, expect, test } from "bun:test";
+import { parseArgs, UsageError } from "./args.ts";
+
+describe("bench arguments", () => {
+  test("defaults: 5 rounds, every corpus, 50 jobs, every section", () => {
+    expect(parseArgs([])).toMatchObject({ rounds: 5, corpora: ["photos", "text", "big"], jobs: 50, throughput: true, events: true, out: "BENCHMARKS.md" });
+  });
+
+  test("--quick: 2 rounds, no big; explicit options still win", () => {
+    expect(parseArgs(["--quick"])).toMatchObject({ rounds: 2, corpora: ["photos", "text"] });
+    expect(parseArgs(["--quick", "--rounds", "3", "--corpus", "big,photos"])).toMatchObject({ rounds: 3, corpora: ["photos", "big"] });
+  });
+
+  test("--skip leaves sections out", () => {
+    expect(parseArgs(["--skip", "events"])).toMatchObject({ throughput: true, events: false });
+    expect(parseArgs(["--skip", "throughput,events"])).toMatchObject({ throughput: false, events: false });
+  });
+
+  test("bad input is a UsageError", () => {
+    for (const argv of [["--rounds", "0"], ["--rounds"], ["--corpus", "video"], ["--fast"]]) expect(() => parseArgs(argv)).toThrow(UsageError);
+  });
+});
