@@ -19,9 +19,23 @@ export const EXAMPLE_URLS = [
   "https://upload.wikimedia.org/wikipedia/commons/4/47/PNG_transparency_demonstration_1.png",
 ].join("\n");
 
+/**
+ * The offending lines, numbered as they appear in the re-rendered textarea
+ * (the server drops blank and comment lines, so the request's numbers can differ).
+ */
+export function badLines(text: string, invalid: NonNullable<HomePageProps["invalid"]>) {
+  const lines = text.split(/\r\n|\r|\n/);
+  const out: { line: number; url: string; reason: string }[] = [];
+  for (const bad of invalid) {
+    const i = lines.findIndex((l, n) => l.trim().slice(0, bad.url.length) === bad.url && !out.some((o) => o.line === n + 1));
+    out.push({ line: i >= 0 ? i + 1 : bad.line, url: bad.url, reason: bad.reason });
+  }
+  return out;
+}
+
 export function HomePage(p: HomePageProps) {
-  const invalid = p.invalid ?? [];
   const text = p.urlsText ?? EXAMPLE_URLS;
+  const invalid = badLines(text, p.invalid ?? []);
   return (
     <Layout title="linkpack · pack files from links into one zip">
       <main class="home">

@@ -7,7 +7,7 @@ export function Compress(p: { job: JobView }) {
   const pct = job.compress.percent;
   const started = job.state === "compressing" || job.state === "ready" || pct > 0;
   const text =
-    job.state === "ready" ? "100% · done" : job.state === "failed" ? "not made" : started ? `${pct}%` : "starts when every download has finished";
+    job.state === "ready" ? "100% · done" : job.state === "failed" ? "not made" : started ? `${pct}%` : "waits for the downloads";
   return (
     <Bar
       label="Zip archive"

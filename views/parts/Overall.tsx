@@ -4,11 +4,11 @@ import { bytes, overall } from "../format.ts";
 import { Bar } from "./Bar.tsx";
 
 const HEADLINE: Record<JobView["state"], string> = {
-  queued: "Waiting for a downloader",
-  downloading: "Downloading",
-  compressing: "Packing the zip",
-  ready: "Ready",
-  failed: "Failed",
+  queued: "Waiting for a downloader…",
+  downloading: "Downloading the files…",
+  compressing: "Packing the zip…",
+  ready: "All done",
+  failed: "Nothing could be packed",
 };
 
 export function Overall(p: { job: JobView }) {

@@ -1,0 +1,61 @@
+/**
+ * Helpers for the page tests: Debian's Chromium through playwright-core
+ * (a missing browser fails with a clear message), slowed-down fixture files
+ * so a job is visibly "in progress", and a small SSE client.
+ */
+import { existsSync } from "node:fs";
+import { chromium, type Browser } from "playwright-core";
+import type { Handler } from "../fixtures.ts";
+import { readSse, type SseEvent } from "../../scripts/submit/sse-reader.ts";
+
+export const CHROMIUM = "/usr/bin/chromium";
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+
+/** Starts headless Chromium (playwright's launch gives it a new temporary user-data dir, removed on close). */
+export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
+  if (!existsSync(CHROMIUM))
+    throw new Error(`Chromium is not installed at ${CHROMIUM}; the page tests need it (Debian: apt-get install chromium)`);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  return { browser, close: () => browser.close().catch(() => {}) };
+}
+
+/**
+ * A fixture that sends `bytes` in `chunks` pieces over about `ms`. (Bun.serve
+ * drops Content-Length for streamed bodies, oven-sh/bun#10507, so the size is
+ * unknown until the end: the page shows growing byte counts.)
+ */
+export function trickle(bytes: Uint8Array, type: string, ms: number, chunks = 20): Handler {
+  return () => {
+    const step = Math.ceil(bytes.length / chunks);
+    const body = new ReadableStream<Uint8Array>({
+      async start(c) {
+        for (let i = 0; i < bytes.length; i += step) {
+          c.enqueue(bytes.slice(i, i + step));
+          await Bun.sleep(ms / chunks);
+        }
+        c.close();
+      },
+    });
+    return new Response(body, { headers: { "content-type": type } });
+  };
+}
+
+/** An SSE connection from the test process. */
+export async function sseClient(url: string, signal?: AbortSignal) {
+  const r = await fetch(url, { headers: { accept: "text/event-stream" }, signal });
+  if (r.status !== 200 || !r.body) throw new Error(`${url}: HTTP ${r.status}`);
+  const it = readSse(r.body);
+  const seen: SseEvent[] = [];
+  return {
+    seen,
+    /** Reads until `pred` matches (returns that event) or the stream ends (returns null). */
+    async until(pred: (e: SseEvent) => boolean): Promise<SseEvent | null> {
+      for (;;) {
+        const n = await it.next();
+        if (n.done) return null;
+        seen.push(n.value);
+        if (pred(n.value)) return n.value;
+      }
+    },
+  };
+}
