@@ -33,9 +33,12 @@ test("the stack listens on 127.0.0.1 / ::1 only", async () => {
   const mine = ss.split("\n").filter((l) => [...l.matchAll(/pid=(\d+)/g)].some((m) => pids.has(Number(m[1]))));
   // epmd daemonizes into its own session: find it by its port.
   const epmd = ss.split("\n").filter((l) => l.includes(`:${config.BROKER_EPMD_PORT} `));
-  const lines = [...mine, ...epmd];
+  // UDP: the guard's syslog socket is a listener; other unconnected UDP sockets
+  // (the DNS resolver's client sockets, bound to an ephemeral port) are not.
+  const isListener = (l: string) => l.startsWith("tcp") || l.includes(`:${config.GUARD_SYSLOG_PORT} `);
+  const lines = [...mine, ...epmd].filter(isListener);
   const ports = new Set(lines.map((l) => Number(/\s(\S+):(\d+)\s/.exec(l)![2])));
-  for (const p of [config.PORT, config.NGINX_PORT, config.COMPRESSOR_PORT, config.GUARD_PORT, config.DOWNLOADER_PORT, config.CLOCK_PORT, config.BROKER_PORT, config.BROKER_STOMP_PORT, config.BROKER_DIST_PORT, config.BROKER_EPMD_PORT])
+  for (const p of [config.GUARD_SYSLOG_PORT, config.PORT, config.NGINX_PORT, config.COMPRESSOR_PORT, config.GUARD_PORT, config.DOWNLOADER_PORT, config.CLOCK_PORT, config.BROKER_PORT, config.BROKER_STOMP_PORT, config.BROKER_DIST_PORT, config.BROKER_EPMD_PORT])
     expect(ports.has(p), `something listens on ${p}`).toBe(true);
   for (const l of lines) {
     const local = l.trim().split(/\s+/)[4]!;
