@@ -20,6 +20,8 @@ export interface TestStack {
   web: string;
   /** an allowed (ALLOW_PRIVATE_URLS) port on 127.0.0.1 where nothing listens: connections are refused */
   closedPort: number;
+  /** another allowed port on 127.0.0.1, free for a test's own raw server */
+  sparePort: number;
 }
 
 /** A port nothing listens on right now. */
@@ -31,7 +33,6 @@ export function freePort(): number {
 }
 
 let current: Promise<TestStack> | null = null;
-let runDir: string | null = null;
 
 /** Builds a config on free ports under a new temporary RUN_DIR. */
 export function testConfig(extra: Record<string, string> = {}): { config: Config; env: Record<string, string>; runDir: string } {
@@ -55,30 +56,45 @@ export function testConfig(extra: Record<string, string> = {}): { config: Config
   return { config: loadConfig(env), env, runDir: dir };
 }
 
+/**
+ * Starts a stack of its own (for tests that need other limits), with a
+ * fixture server allowed through ALLOW_PRIVATE_URLS. Call `stop()` after.
+ */
+export async function createStack(extra: Record<string, string> = {}): Promise<TestStack & { runDir: string; stop(): Promise<void> }> {
+  const fixtures = startFixtures();
+  const closedPort = freePort();
+  const sparePort = freePort();
+  const allow = `127.0.0.1:${fixtures.port},localhost:${fixtures.port},127.0.0.1:${closedPort},127.0.0.1:${sparePort}`;
+  const { config, env, runDir: dir } = testConfig({ ALLOW_PRIVATE_URLS: allow, ...extra });
+  // Like `bun run start`: a fresh machine gets RabbitMQ and nginx installed (as root) or is told how.
+  await ensurePackages(missingPackages(config), (s) => console.log(s));
+  const stop = async () => {
+    await stopStack(config);
+    fixtures.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await startStack(config);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { config, env, fixtures, closedPort, sparePort, web: `http://${config.HOST}:${config.PORT}`, runDir: dir, stop };
+}
+
+let shared: Awaited<ReturnType<typeof createStack>> | null = null;
+
 /** The shared stack for this test run (started on first call). */
 export function useStack(): Promise<TestStack> {
-  current ??= (async () => {
-    const fixtures = startFixtures();
-    const closedPort = freePort();
-    const allow = `127.0.0.1:${fixtures.port},localhost:${fixtures.port},127.0.0.1:${closedPort}`;
-    const { config, env, runDir: dir } = testConfig({ ALLOW_PRIVATE_URLS: allow });
-    runDir = dir;
-    // Like `bun run start`: a fresh machine gets RabbitMQ and nginx installed (as root) or is told how.
-    await ensurePackages(missingPackages(config), (s) => console.log(s));
-    await startStack(config);
-    return { config, env, fixtures, closedPort, web: `http://${config.HOST}:${config.PORT}` };
-  })();
+  current ??= createStack().then((s) => (shared = s));
   return current;
 }
 
 /** Stops the shared stack if it was started and removes its RUN_DIR. */
 export async function stopTestStack(): Promise<void> {
   if (!current) return;
-  const s = await current.catch(() => null);
+  await current.catch(() => null);
   current = null;
-  if (s) {
-    await stopStack(s.config);
-    s.fixtures.stop();
-  }
-  if (runDir) rmSync(runDir, { recursive: true, force: true });
+  await shared?.stop();
+  shared = null;
 }

@@ -6,7 +6,7 @@
  * file, not an error. Only unexpected bugs throw.
  */
 import { randomBytes } from "node:crypto";
-import { rename, rm } from "node:fs/promises";
+import { readdir, rename, rm, stat } from "node:fs/promises";
 import type { Config } from "../shared/config.ts";
 import { DownloadFailed } from "../shared/errors.ts";
 import { dataFileName, readOutcomes, tmpPath, type FileOutcome } from "../shared/jobfiles.ts";
@@ -32,9 +32,35 @@ export interface DownloadDeps {
   ca?: string;
 }
 
-/** Bytes of the job's other files already downloaded (for MAX_JOB_BYTES). */
-async function jobBytes(dir: string, index: number): Promise<number> {
-  return (await readOutcomes(dir)).reduce((n, o) => n + (o.state === "done" && o.index !== index ? o.bytes : 0), 0);
+/**
+ * Bytes of the job's other files that are in (for MAX_JOB_BYTES): finished
+ * outcomes, plus data files already renamed into place whose outcome is not
+ * written yet. Read from the shared folder, so every downloader process sees it.
+ */
+export async function jobBytes(dir: string, index: number): Promise<number> {
+  const done = new Map<number, number>();
+  for (const o of await readOutcomes(dir)) if (o.index !== index) done.set(o.index, o.state === "done" ? o.bytes : 0);
+  let total = [...done.values()].reduce((a, b) => a + b, 0);
+  for (const n of await readdir(dir).catch(() => [] as string[])) {
+    const m = /^(\d{3})-/.exec(n);
+    if (!m || Number(m[1]) === index || done.has(Number(m[1]))) continue;
+    total += await stat(`${dir}/${n}`).then((st) => st.size, () => 0);
+  }
+  return total;
+}
+
+/** Runs `fn` alone among this process's commits to the same job folder. */
+const commits = new Map<string, Promise<unknown>>();
+async function commitAlone<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const prev = commits.get(dir) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => {});
+  commits.set(dir, tail);
+  try {
+    return await run;
+  } finally {
+    if (commits.get(dir) === tail) commits.delete(dir);
+  }
 }
 
 /** The per-file byte limit: the smaller of MAX_FILE_BYTES and what is left of MAX_JOB_BYTES. */
@@ -43,6 +69,10 @@ function limitFor(c: DownloadConfig, used: number): { bytes: number; message: st
   return left < c.MAX_FILE_BYTES
     ? { bytes: left, message: `the job would exceed its limit of ${formatBytes(c.MAX_JOB_BYTES)}` }
     : { bytes: c.MAX_FILE_BYTES, message: `file is larger than the limit of ${formatBytes(c.MAX_FILE_BYTES)}` };
+}
+
+async function checkBudget(dir: string, index: number, bytes: number, c: DownloadConfig): Promise<void> {
+  if ((await jobBytes(dir, index)) + bytes > c.MAX_JOB_BYTES) throw new DownloadFailed(`the job would exceed its limit of ${formatBytes(c.MAX_JOB_BYTES)}`);
 }
 
 /** Downloads `req.url` into job folder `dir` (which exists) and returns its outcome. */
@@ -77,14 +107,21 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
       declared: opened.size,
       limit,
       onProgress: (n) => progress.update(n),
+      // Other files of this job may finish meanwhile: re-check the job's budget as we go.
+      check: (n) => checkBudget(dir, req.index, n, c),
     });
     progress.update(saved.bytes, true);
     const file = dataFileName(req.index, progress.name);
-    try {
-      await rename(tmp, `${dir}/${file}`);
-    } catch (err) {
-      throw diskFailure(err);
-    }
+    // The last check and the rename happen together, so two files of one job
+    // finishing at once cannot both squeeze under MAX_JOB_BYTES.
+    await commitAlone(dir, async () => {
+      await checkBudget(dir, req.index, saved.bytes, c);
+      try {
+        await rename(tmp, `${dir}/${file}`);
+      } catch (err) {
+        throw diskFailure(err);
+      }
+    });
     return { index: req.index, url: req.url, state: "done", name: progress.name, file, bytes: saved.bytes, crc32: saved.crc32, error: null };
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {});

@@ -20,6 +20,9 @@ export interface SaveOptions {
   limit: { bytes: number; message: string };
   /** called after every chunk with the bytes so far (throttled by the caller) */
   onProgress?: (bytes: number) => void;
+  /** called every `checkEvery` bytes before writing more; throws `DownloadFailed` to stop (the job's byte budget) */
+  check?: (bytesAfterChunk: number) => Promise<void>;
+  checkEvery?: number;
 }
 
 export interface Saved {
@@ -56,6 +59,14 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
       if (bytes + chunk.length > o.limit.bytes) {
         void reader.cancel().catch(() => {});
         throw new DownloadFailed(o.limit.message);
+      }
+      if (o.check && Math.floor((bytes + chunk.length) / (o.checkEvery ?? 256 * 1024)) > Math.floor(bytes / (o.checkEvery ?? 256 * 1024))) {
+        try {
+          await o.check(bytes + chunk.length);
+        } catch (err) {
+          void reader.cancel().catch(() => {});
+          throw err;
+        }
       }
       crc = Bun.hash.crc32(chunk, crc);
       try {
