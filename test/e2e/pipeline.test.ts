@@ -4,16 +4,37 @@
  * to the originals.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { ROOT } from "../../servers/shared/config.ts";
 import { keys } from "../../servers/shared/topology.ts";
 import { jobDir } from "../../servers/shared/jobfiles.ts";
 import { useStack } from "../stack.ts";
 import { entries, fetchLink, photosOnce, servePhotos, submit, unzipTest, waitFinal, watch } from "./util.ts";
 
+/** Files under `dir` (not following `skip` folders) changed since `since` (ms). */
+function changedSince(dir: string, since: number, skip: (path: string) => boolean, depth = 4): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = `${dir}/${name}`;
+    if (skip(path)) continue;
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      continue;
+    }
+    if (st.mtimeMs >= since) out.push(path);
+    if (st.isDirectory() && depth > 0) out.push(...changedSince(path, since, skip, depth - 1).filter((p) => !out.includes(p)));
+  }
+  return out;
+}
+
 describe("pipeline", () => {
   test("10 photos as text/plain → ready → the link's zip holds the 10 originals; events in order", async () => {
     const { web, fixtures, config } = await useStack();
     const urls = servePhotos(fixtures, "p-text");
+    const started = Date.now();
     const all = await watch(config, "job.#");
     const clock = await watch(config, keys.clock);
     const id = await submit(web, urls, "text");
@@ -37,6 +58,11 @@ describe("pipeline", () => {
     expect(existsSync(jobDir(config, id))).toBe(false);
     const archived = readdirSync(config.ARCHIVES_DIR, { recursive: true }).map(String).filter((p) => p.endsWith(`${id}.zip`));
     expect(archived.length).toBe(1);
+
+    // Nothing was written outside RUN_DIR: not in the repository, not in the temp folder.
+    const ignored = (p: string) => /\/(\.git|node_modules|\.bench|docs)$/.test(p) || p.startsWith(config.RUN_DIR);
+    expect(changedSince(ROOT, started, ignored)).toEqual([]);
+    expect(changedSince(tmpdir(), started, (p) => ignored(p) || /linkpack-unzip-|bash_jobs|bash_tool/.test(p), 0)).toEqual([]);
 
     // Events of this job, in order: every file's download progress, compression 0..100, then the link.
     await Bun.sleep(300);
