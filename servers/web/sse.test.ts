@@ -41,3 +41,11 @@ test("a client that reads nothing is cut off once its backlog passes the limit",
   expect(sent).toBeLessThan(20);
   expect(closed).toBe(true);
 });
+
+test("heartbeat comments keep a quiet stream alive until it closes", async () => {
+  const s = new SseStream({ heartbeatMs: 20 });
+  await Bun.sleep(70);
+  s.close();
+  const text = await s.response.text();
+  expect(text.match(/^: heartbeat$/gm)?.length).toBeGreaterThanOrEqual(2);
+});

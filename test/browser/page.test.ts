@@ -55,6 +55,8 @@ describe("the job page in Chromium", () => {
     const page = await ctx.newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    const streams: string[] = [];
+    page.on("request", (req) => req.url().includes("/events") && streams.push(req.url()));
     await page.goto(`${web}/`);
     await page.fill("#urls", urls.join("\n"));
     await Promise.all([page.waitForURL(/\/jobs\/[0-9a-f]{32}$/), page.click("button[type=submit]")]);
@@ -100,6 +102,9 @@ describe("the job page in Chromium", () => {
     expect(await page.textContent("#overall")).toContain("10 of 10 files");
     expect(await page.textContent("#link")).toMatch(/Expires in \d+:\d\d/);
     expect(pageErrors).toEqual([]);
+    // `done` closed the EventSource: no reconnection after the end (the browser would retry after 2 s).
+    await Bun.sleep(3000);
+    expect(streams.length).toBe(1);
 
     // The reloaded tab ends with the same full state and link.
     await reloaded!.waitForSelector("#link-url", { timeout: 30_000 });

@@ -14,7 +14,7 @@ const HEADLINE: Record<JobView["state"], string> = {
 export function Overall(p: { job: JobView }) {
   const { job } = p;
   const o = overall(job);
-  const files = `${o.done + o.failed} of ${o.count} file${o.count === 1 ? "" : "s"}`;
+  const files = `${o.done} of ${o.count} file${o.count === 1 ? "" : "s"} done`;
   const size = o.expected != null ? `${bytes(o.got)} of ${bytes(o.expected)}` : `${bytes(o.got)}`;
   return (
     <div class={`overall state-${job.state}`}>
@@ -30,7 +30,8 @@ export function Overall(p: { job: JobView }) {
       />
       {o.failed > 0 && (
         <p class="note">
-          {o.failed} file{o.failed === 1 ? "" : "s"} could not be downloaded{job.state === "ready" ? " and are not in the zip" : ""}.
+          {o.failed === 1 ? "1 file" : `${o.failed} files`} could not be downloaded
+          {job.state === "ready" ? (o.failed === 1 ? " and is not in the zip" : " and are not in the zip") : ""}.
         </p>
       )}
     </div>
