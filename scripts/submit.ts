@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   let keys: string[] = [];
   const draw = (job: JobView) => {
     // A TTY line must not wrap (the redraw counts lines); a log keeps everything.
-    const lines = jobLines(job, tty ? (out.columns ?? 100) : 400);
+    const lines = jobLines(job, tty ? out.columns || 100 : 400);
     if (tty) {
       // Redraw in place: up to the first line of the last drawing, rewrite every line.
       let s = drawn ? `\x1b[${drawn}A` : "";
