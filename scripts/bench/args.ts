@@ -7,6 +7,7 @@
  *   --jobs N              concurrent jobs in the throughput section (default 50)
  *   --skip s,t            sections to leave out: throughput, events
  *   --out FILE            report path (default BENCHMARKS.md)
+ *   --render              only re-render the report from the last run's .bench/results.json
  */
 import { CORPUS_NAMES, type CorpusName } from "./corpora.ts";
 
@@ -17,6 +18,7 @@ export interface Args {
   throughput: boolean;
   events: boolean;
   out: string;
+  render: boolean;
   raw: string;
 }
 
@@ -26,7 +28,7 @@ export class UsageError extends Error {
 
 export function parseArgs(argv: string[]): Args {
   const quick = argv.includes("--quick");
-  const a: Args = { rounds: quick ? 2 : 5, corpora: quick ? ["photos", "text"] : [...CORPUS_NAMES], jobs: quick ? 10 : 50, throughput: true, events: true, out: "BENCHMARKS.md", raw: argv.join(" ") };
+  const a: Args = { rounds: quick ? 2 : 5, corpora: quick ? ["photos", "text"] : [...CORPUS_NAMES], jobs: quick ? 10 : 50, throughput: true, events: true, out: "BENCHMARKS.md", render: false, raw: argv.join(" ") };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -40,6 +42,7 @@ export function parseArgs(argv: string[]): Args {
       return n;
     };
     if (flag === "--quick") continue;
+    else if (flag === "--render") a.render = true;
     else if (flag === "--rounds") a.rounds = count();
     else if (flag === "--jobs") a.jobs = count();
     else if (flag === "--out") a.out = value();

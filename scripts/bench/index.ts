@@ -6,7 +6,7 @@
  * and the cleanup (also on SIGINT/SIGTERM).
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { amqpUrl, ROOT, type Config } from "../../servers/shared/config.ts";
@@ -32,6 +32,13 @@ try {
   if (!(e instanceof UsageError)) throw e;
   console.error(`bench: ${e.message}`);
   process.exit(2);
+}
+
+if (args.render) {
+  const results = JSON.parse(readFileSync(`${BENCH}/results.json`, "utf8")) as BenchResults;
+  writeFileSync(resolve(ROOT, args.out), renderReport(results));
+  say(`re-rendered ${args.out} from .bench/results.json (${results.meta.date})`);
+  process.exit(0);
 }
 
 let server: CorpusServer | null = null;
