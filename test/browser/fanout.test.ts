@@ -7,7 +7,16 @@ import { expect, test } from "bun:test";
 import { newId } from "../../servers/shared/ids.ts";
 import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
 import { useStack } from "../stack.ts";
+import type { Config } from "../../servers/shared/config.ts";
 import { sseClient, trickle } from "./helpers.ts";
+
+/** consumer counts of the Web-STOMP channels (one per STOMP connection). */
+async function stompConsumers(config: Config): Promise<number[]> {
+  return (await rabbitmqctl(config, ["list_channels", "name", "consumer_count", "--quiet", "--no-table-headers"]))
+    .split("\n")
+    .filter((l) => l.includes(`-> 127.0.0.1:${config.BROKER_STOMP_PORT} `))
+    .map((l) => Number(l.split("\t")[1]));
+}
 
 test("200 SSE clients of one job: all get the link; one STOMP connection, one job subscription", async () => {
   const { web, fixtures, config } = await useStack();
@@ -38,11 +47,24 @@ test("200 SSE clients of one job: all get the link; one STOMP connection, one jo
     else expect(c.seen.findLast((e) => e.event === "link")!.data).toContain(job.link.replaceAll("&", "&amp;"));
     expect(await c.until(() => false)).toBeNull(); // and the server closed the stream
   }
-  // The last client gone, the job's subscription is gone too (the clock's with it).
-  const consumers = async () =>
-    (await rabbitmqctl(config, ["list_channels", "name", "consumer_count", "--quiet", "--no-table-headers"]))
-      .split("\n")
-      .filter((l) => l.includes(`-> 127.0.0.1:${config.BROKER_STOMP_PORT} `))
-      .map((l) => Number(l.split("\t")[1]));
-  expect(await consumers()).toEqual([0]);
+  // The job over, its subscription is gone too (the clock's with it).
+  expect(await stompConsumers(config)).toEqual([0]);
 }, 120_000);
+
+test("clients that go away mid-job take the job's subscription with them", async () => {
+  const { web, fixtures, config } = await useStack();
+  const url = fixtures.route(`/leave-${newId().slice(0, 8)}/slow.bin`, trickle(new Uint8Array(100_000), "application/octet-stream", 15_000, 60));
+  const r = await fetch(`${web}/jobs`, { method: "POST", body: url, headers: { "content-type": "text/plain", accept: "application/json" } });
+  const { id } = (await r.json()) as { id: string };
+  const ac = new AbortController();
+  const clients = await Promise.all(Array.from({ length: 5 }, () => sseClient(`${web}/jobs/${id}/events`, ac.signal)));
+  await Promise.all(clients.map((c) => c.until((e) => e.event === "file-0")));
+  expect(await stompConsumers(config)).toEqual([2]);
+  ac.abort();
+  let left = [2];
+  for (let i = 0; i < 20 && left[0] !== 0; i++) {
+    await Bun.sleep(200);
+    left = await stompConsumers(config);
+  }
+  expect(left).toEqual([0]);
+}, 60_000);
