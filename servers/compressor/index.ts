@@ -32,6 +32,7 @@ const jobDeps: JobDeps = {
   secret,
   records,
   log,
+  progressIntervalMs: config.PROGRESS_INTERVAL_MS,
   publish: (key, event, persistent) => publisher().publish(PROGRESS_EXCHANGE, key, encode(event), { persistent }),
 };
 const consumer = new CompressConsumer({

@@ -10,7 +10,8 @@
  * When this resolves the message may be acked. A `TransientError` means
  * "not now": the message goes back to the queue.
  */
-import { ensureJobDir, jobDir, readOutcome, readOutcomes, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
+import { readdir } from "node:fs/promises";
+import { ensureJobDir, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
 import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
@@ -29,7 +30,9 @@ export interface WorkerDeps extends DownloadDeps {
 
 /** Whether every index 0..total-1 of the job in `dir` has an outcome. */
 export async function jobComplete(dir: string, total: number): Promise<boolean> {
-  const done = new Set((await readOutcomes(dir)).map((o) => o.index));
+  // Names only (no JSON parsing): an outcome file exists once it is whole (atomic rename).
+  const names = await readdir(`${dir}/.done`).catch(() => [] as string[]);
+  const done = new Set(names.filter((n) => /^\d+\.json$/.test(n)).map((n) => Number(n.slice(0, -5))));
   for (let i = 0; i < total; i++) if (!done.has(i)) return false;
   return true;
 }
