@@ -3,21 +3,13 @@
  * from a hostile Content-Disposition, and an invalid line echoed by the form
  * appear as text on the page (first load and SSE updates), and no script runs.
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Browser, Page } from "playwright-core";
+import { expect, test } from "bun:test";
+import type { Page } from "playwright-core";
 import { newId } from "../../servers/shared/ids.ts";
 import { useStack } from "../stack.ts";
-import { launchChromium } from "./helpers.ts";
+import { useChromium } from "./helpers.ts";
 
-let chrome: Awaited<ReturnType<typeof launchChromium>>;
-let browser: Browser;
-beforeAll(async () => {
-  chrome = await launchChromium();
-  browser = chrome.browser;
-});
-afterAll(async () => {
-  await chrome?.close();
-});
+const browser = useChromium();
 
 const pwned = (page: Page) => page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned ?? null);
 /** Elements that should not exist if markup from the user had been parsed. */
@@ -34,7 +26,7 @@ test("URLs and file names with markup or quotes are text on the job page, live a
   const named = fixtures.route(`${p}/named.bin`, () =>
     new Response("hello", { headers: { "content-type": "application/octet-stream", "content-disposition": `attachment; filename="<img src=x onerror=window.__pwned=2>.txt"` } }),
   );
-  const ctx = await browser.newContext();
+  const ctx = await browser().newContext();
   const page = await ctx.newPage();
   await page.goto(`${web}/`);
   await page.fill("#urls", `${hostile}\n${named}`);
@@ -61,7 +53,7 @@ test("URLs and file names with markup or quotes are text on the job page, live a
 test("an invalid line with markup is echoed as text by the form (htmx swap and plain post)", async () => {
   const { web } = await useStack();
   for (const js of [true, false]) {
-    const ctx = await browser.newContext({ javaScriptEnabled: js });
+    const ctx = await browser().newContext({ javaScriptEnabled: js });
     const page = await ctx.newPage();
     await page.goto(`${web}/`);
     await page.fill("#urls", `ftp://x/"><script>window.__pwned=3</script><img src=x onerror=window.__pwned=4>`);

@@ -4,24 +4,16 @@
  * move without a reload, get the zip through the link; a reload mid-job and
  * a late visitor both end with the full state.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { unzipSync } from "fflate";
 import { readFileSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { newId } from "../../servers/shared/ids.ts";
 import { photoSet } from "../images.ts";
 import { useStack } from "../stack.ts";
-import { launchChromium, trickle } from "./helpers.ts";
+import { useChromium, trickle } from "./helpers.ts";
 
-let chrome: Awaited<ReturnType<typeof launchChromium>>;
-let browser: Browser;
-beforeAll(async () => {
-  chrome = await launchChromium();
-  browser = chrome.browser;
-});
-afterAll(async () => {
-  await chrome?.close();
-});
+const browser = useChromium();
 
 /** What the page shows right now, read from the DOM. */
 function snapshot(page: Page) {
@@ -51,7 +43,7 @@ describe("the job page in Chromium", () => {
     const prefix = `/page-${newId().slice(0, 8)}`;
     const urls = photoSet().map((p, i) => fixtures.route(`${prefix}/${p.name}`, trickle(p.bytes, p.type, 2000 + 300 * i), p.type));
 
-    const ctx = await browser.newContext({ acceptDownloads: true });
+    const ctx = await browser().newContext({ acceptDownloads: true });
     const page = await ctx.newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -114,7 +106,7 @@ describe("the job page in Chromium", () => {
     expect(r.compress).toEqual({ value: 100, max: 100 });
 
     // A late visitor (new context) sees the link in the first HTML, without connecting.
-    const late = await browser.newContext();
+    const late = await browser().newContext();
     const latePage = await late.newPage();
     const sse: string[] = [];
     latePage.on("request", (req) => req.url().includes("/events") && sse.push(req.url()));
@@ -140,7 +132,7 @@ describe("the job page in Chromium", () => {
   test("without JavaScript the form posts, follows the 303 and shows the job", async () => {
     const { web, fixtures } = await useStack();
     const url = fixtures.route(`/nojs-${newId().slice(0, 8)}/a.jpg`, photoSet()[0]!.bytes, "image/jpeg");
-    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    const ctx = await browser().newContext({ javaScriptEnabled: false });
     const page = await ctx.newPage();
     await page.goto(`${web}/`);
     await page.fill("#urls", url);
@@ -152,7 +144,7 @@ describe("the job page in Chromium", () => {
   test("invalid lines come back next to their line numbers, the text kept (htmx and plain)", async () => {
     const { web } = await useStack();
     for (const js of [true, false]) {
-      const ctx = await browser.newContext({ javaScriptEnabled: js });
+      const ctx = await browser().newContext({ javaScriptEnabled: js });
       const page = await ctx.newPage();
       await page.goto(`${web}/`);
       await page.fill("#urls", "# my list\n\nhttps://ok.example/a.jpg\nftp://files.example/b.jpg\nnot a url");

@@ -4,24 +4,15 @@
  * flow again, the stream ends with the link), and the web server restarting
  * under an open page (the browser reconnects and is sent the full state).
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { Browser } from "playwright-core";
+import { expect, test } from "bun:test";
 import { newId } from "../../servers/shared/ids.ts";
 import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
 import { photoSet } from "../images.ts";
 import { useStack } from "../stack.ts";
 import { gracefulRestart, until } from "../faults/helpers.ts";
-import { launchChromium, sseClient, trickle } from "./helpers.ts";
+import { useChromium, sseClient, trickle } from "./helpers.ts";
 
-let chrome: Awaited<ReturnType<typeof launchChromium>>;
-let browser: Browser;
-beforeAll(async () => {
-  chrome = await launchChromium();
-  browser = chrome.browser;
-});
-afterAll(async () => {
-  await chrome?.close();
-});
+const browser = useChromium();
 
 async function slowJob(ms: number): Promise<{ id: string; web: string }> {
   const { web, fixtures } = await useStack();
@@ -52,7 +43,7 @@ test("broker restart under an open stream: STOMP resubscribes (clock ticks again
 test("web server restart under an open page: the page reconnects, gets the full state and the link", async () => {
   const { config } = await useStack();
   const { id, web } = await slowJob(6000);
-  const ctx = await browser.newContext();
+  const ctx = await browser().newContext();
   const page = await ctx.newPage();
   await page.goto(`${web}/jobs/${id}`);
   await page.waitForSelector("li.file .badge-downloading", { timeout: 30_000 });
