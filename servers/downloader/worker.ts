@@ -11,7 +11,8 @@
  * "not now": the message goes back to the queue.
  */
 import { readdir } from "node:fs/promises";
-import { ensureJobDir, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
+import { existsSync } from "node:fs";
+import { ensureJobDir, finishedJobRecord, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
 import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
@@ -22,7 +23,7 @@ import type { CompressorClient } from "./notify.ts";
 import { finalEvent } from "./progress.ts";
 
 export interface WorkerDeps extends DownloadDeps {
-  config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR">;
+  config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR"> & Partial<Pick<Config, "STATE_DIR">>;
   log: Logger;
   hosts: HostLimit;
   compressor: Pick<CompressorClient, "notify">;
@@ -45,10 +46,17 @@ async function disk<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Processes one request; resolves when the message can be acked. */
-export async function processFile(req: DownloadRequest, deps: WorkerDeps): Promise<FileOutcome> {
+/**
+ * Processes one request; resolves when the message can be acked. Resolves
+ * null for a late redelivery of a job the compressor has already finished.
+ */
+export async function processFile(req: DownloadRequest, deps: WorkerDeps): Promise<FileOutcome | null> {
   const dir = jobDir(deps.config, req.jobId);
   const log = deps.log;
+  if (deps.config.STATE_DIR && existsSync(finishedJobRecord({ STATE_DIR: deps.config.STATE_DIR }, req.jobId))) {
+    log.info("job already finished; dropping a late redelivery", { job: req.jobId, index: req.index });
+    return null;
+  }
   let outcome = await readOutcome(dir, req.index);
   if (outcome) log.info("already downloaded (redelivery); not fetching again", { job: req.jobId, index: req.index, state: outcome.state });
   else {

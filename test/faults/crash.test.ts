@@ -4,10 +4,12 @@
  * every file, no duplicate files and exactly one archive.
  */
 import { describe, expect, test } from "bun:test";
+import amqp from "amqplib";
 import { existsSync, readdirSync } from "node:fs";
-import { keys } from "../../servers/shared/topology.ts";
+import { DOWNLOAD_QUEUE, WORK_EXCHANGE, keys } from "../../servers/shared/topology.ts";
+import { encode } from "../../servers/shared/messages.ts";
 import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
-import type { Config } from "../../servers/shared/config.ts";
+import { amqpUrl, type Config } from "../../servers/shared/config.ts";
 import type { CompressEvent } from "../../servers/shared/messages.ts";
 import { useStack } from "../stack.ts";
 import { entries, fetchLink, getJob, photosOnce, submit, waitFinal, watch } from "../e2e/util.ts";
@@ -86,3 +88,22 @@ describe("faults mid-job", () => {
     expect(job.files.map((f) => f.bytes)).toEqual(photosOnce().map((p) => p.bytes.length));
   }, 180_000);
 });
+
+test("a download message redelivered after its job finished is dropped: no stray folder, no second link", async () => {
+  const { web, fixtures, config } = await useStack();
+  const url = fixtures.route("/f-late/a.txt", "late\n", "text/plain");
+  const id = await submit(web, [url]);
+  expect((await waitFinal(web, id)).state).toBe("ready");
+  const links = await watch(config, keys.link(id));
+  const conn = await amqp.connect(amqpUrl(config));
+  const ch = await conn.createConfirmChannel();
+  ch.publish(WORK_EXCHANGE, keys.download(id), encode({ v: 1, jobId: id, index: 0, total: 1, url }), { persistent: true });
+  await ch.waitForConfirms();
+  await until(async () => (await ch.checkQueue(DOWNLOAD_QUEUE)).messageCount === 0, 20_000, "message consumed");
+  await Bun.sleep(1500);
+  await conn.close();
+  await links.close();
+  expect(existsSync(`${config.DOWNLOADS_DIR}/${id}`)).toBe(false);
+  expect(links.events.length).toBe(0);
+  expect(fixtures.hits("/f-late/a.txt")).toBe(1);
+}, 60_000);
