@@ -7,7 +7,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { connect } from "node:net";
-import { loadConfig, ROOT } from "../servers/shared/config.ts";
+import { loadConfig, PORT_KEYS, ROOT } from "../servers/shared/config.ts";
 import { isAlive, readPid } from "./lib/procs.ts";
 import { parts, startPart, stopStack, configEnv } from "./lib/stack.ts";
 import { prepareRabbit, stopEpmd } from "./lib/rabbitmq.ts";
@@ -74,7 +74,7 @@ describe("bun run start / stop", () => {
     const stop = await run("stop", env);
     expect(stop.code, stop.out).toBe(0);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
-    for (const port of [config.PORT, config.NGINX_PORT, config.COMPRESSOR_PORT, config.GUARD_PORT, config.DOWNLOADER_PORT, config.CLOCK_PORT, config.BROKER_PORT, config.BROKER_STOMP_PORT, config.BROKER_DIST_PORT, config.BROKER_EPMD_PORT])
+    for (const port of PORT_KEYS.map((k) => config[k] as number))
       expect(await portOpen(port), `port ${port}`).toBe(false);
     expect(await portOpen(5672)).toBe(true); // the other broker is untouched
 

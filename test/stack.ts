@@ -6,7 +6,7 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { loadConfig, type Config } from "../servers/shared/config.ts";
+import { loadConfig, PORT_KEYS, type Config } from "../servers/shared/config.ts";
 import { startStack, stopStack } from "../scripts/lib/stack.ts";
 import { ensurePackages, missingPackages } from "../scripts/lib/install.ts";
 import { startFixtures, type Fixtures } from "./fixtures.ts";
@@ -24,6 +24,11 @@ export interface TestStack {
   sparePort: number;
 }
 
+/** Every port setting (PORT_KEYS) on a port that is free right now. */
+export function freePortsEnv(): Record<string, string> {
+  return Object.fromEntries(PORT_KEYS.map((k) => [k, String(freePort())]));
+}
+
 /** A port nothing listens on right now. */
 export function freePort(): number {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -39,17 +44,7 @@ export function testConfig(extra: Record<string, string> = {}): { config: Config
   const dir = mkdtempSync(`${tmpdir()}/linkpack-test-`);
   const env: Record<string, string> = {
     RUN_DIR: dir,
-    PORT: String(freePort()),
-    NGINX_PORT: String(freePort()),
-    COMPRESSOR_PORT: String(freePort()),
-    GUARD_PORT: String(freePort()),
-    GUARD_SYSLOG_PORT: String(freePort()),
-    DOWNLOADER_PORT: String(freePort()),
-    CLOCK_PORT: String(freePort()),
-    BROKER_PORT: String(freePort()),
-    BROKER_STOMP_PORT: String(freePort()),
-    BROKER_DIST_PORT: String(freePort()),
-    BROKER_EPMD_PORT: String(freePort()),
+    ...freePortsEnv(),
     LOG_LEVEL: "info",
     ...extra,
   };

@@ -9,15 +9,13 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { loadConfig, type Config } from "../../servers/shared/config.ts";
 import { startPart, startStack, stopStack } from "../lib/stack.ts";
 import { stopProcess } from "../lib/procs.ts";
-import { freePort } from "../../test/stack.ts";
+import { freePortsEnv } from "../../test/stack.ts";
 
 const envFile = (runDir: string) => `${runDir}/../run-env.json`;
 
 /** A config on free ports under `runDir`, allowed to download from `allow` (host:port). */
 export function benchConfig(runDir: string, allow: string): { config: Config; env: Record<string, string> } {
-  const env: Record<string, string> = { RUN_DIR: runDir, ALLOW_PRIVATE_URLS: allow, LOG_LEVEL: "info" };
-  for (const k of ["PORT", "NGINX_PORT", "COMPRESSOR_PORT", "GUARD_PORT", "GUARD_SYSLOG_PORT", "DOWNLOADER_PORT", "CLOCK_PORT", "BROKER_PORT", "BROKER_STOMP_PORT", "BROKER_DIST_PORT", "BROKER_EPMD_PORT"])
-    env[k] = String(freePort());
+  const env: Record<string, string> = { RUN_DIR: runDir, ALLOW_PRIVATE_URLS: allow, LOG_LEVEL: "info", ...freePortsEnv() };
   return { config: loadConfig(env), env };
 }
 

@@ -126,6 +126,9 @@ function parse(key: string, s: Spec, v: string): unknown {
   }
 }
 
+/** Every port setting: the places something of linkpack listens. */
+export const PORT_KEYS: ConfigKey[] = (Object.entries(spec) as [ConfigKey, Spec][]).filter(([, s]) => s.kind === "port").map(([k]) => k);
+
 /** Key, default (as written) and doc of every setting, contract keys first: for the README table. */
 export const CONFIG_DOCS: { key: ConfigKey; def: string; doc: string; contract: boolean }[] = (Object.entries(spec) as [ConfigKey, Spec][]).map(
   ([key, s]) => ({

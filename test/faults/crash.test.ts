@@ -12,8 +12,9 @@ import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
 import { amqpUrl, type Config } from "../../servers/shared/config.ts";
 import type { CompressEvent } from "../../servers/shared/messages.ts";
 import { useStack } from "../stack.ts";
+import { textFile } from "../../scripts/bench/textgen.ts";
 import { entries, fetchLink, getJob, photosOnce, submit, waitFinal, watch } from "../e2e/util.ts";
-import { gracefulRestart, kill9, restart, slowRoute, textBytes, until } from "./helpers.ts";
+import { gracefulRestart, kill9, restart, slowRoute, until } from "./helpers.ts";
 
 const archivesOf = (config: Config, id: string) =>
   readdirSync(config.ARCHIVES_DIR, { recursive: true }).map(String).filter((p) => p.endsWith(`${id}.zip`));
@@ -49,7 +50,7 @@ describe("faults mid-job", () => {
 
   test("kill -9 the compressor mid-archive, then start: completes, no partial archive left or served", async () => {
     const { web, fixtures, config } = await useStack();
-    const big = textBytes(120 * 1024 * 1024, 7);
+    const big = textFile("csv", 120 * 1024 * 1024, 7);
     const url = fixtures.route("/f-cmp/big.csv", big, "text/csv");
     const w = await watch(config, keys.compressProgress("*"));
     const r = await fetch(`${web}/jobs`, { method: "POST", headers: { "content-type": "text/plain" }, body: url });

@@ -46,18 +46,3 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 30_000,
     await Bun.sleep(50);
   }
 }
-
-/** Deterministic compressible text of about `n` bytes. */
-export function textBytes(n: number, seed = 1): Uint8Array {
-  const words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliet", "kilo", "lima"];
-  let a = seed >>> 0;
-  const parts: string[] = [];
-  let len = 0;
-  while (len < n) {
-    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
-    const line = `${len},${words[a % 12]},${words[(a >>> 8) % 12]},${(a % 100000) / 100}\n`;
-    parts.push(line);
-    len += line.length;
-  }
-  return new TextEncoder().encode(parts.join("").slice(0, n));
-}

@@ -4,6 +4,7 @@
  */
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
+import { PORT_KEYS } from "../../servers/shared/config.ts";
 import { readPid } from "../../scripts/lib/procs.ts";
 import { parts } from "../../scripts/lib/stack.ts";
 import { useStack } from "../stack.ts";
@@ -38,7 +39,7 @@ test("the stack listens on 127.0.0.1 / ::1 only", async () => {
   const isListener = (l: string) => l.startsWith("tcp") || l.includes(`:${config.GUARD_SYSLOG_PORT} `);
   const lines = [...mine, ...epmd].filter(isListener);
   const ports = new Set(lines.map((l) => Number(/\s(\S+):(\d+)\s/.exec(l)![2])));
-  for (const p of [config.GUARD_SYSLOG_PORT, config.PORT, config.NGINX_PORT, config.COMPRESSOR_PORT, config.GUARD_PORT, config.DOWNLOADER_PORT, config.CLOCK_PORT, config.BROKER_PORT, config.BROKER_STOMP_PORT, config.BROKER_DIST_PORT, config.BROKER_EPMD_PORT])
+  for (const p of PORT_KEYS.map((k) => config[k] as number))
     expect(ports.has(p), `something listens on ${p}`).toBe(true);
   for (const l of lines) {
     const local = l.trim().split(/\s+/)[4]!;
