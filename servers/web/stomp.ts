@@ -99,7 +99,10 @@ export class StompHub {
     entry.handlers.add(handler);
     if (!entry.confirmed) {
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.opts.receiptTimeoutMs ?? 3000);
+        const t = setTimeout(() => {
+          this.opts.log.warn("stomp subscription not confirmed in time; going on", { dest, connected: this.client.connected });
+          resolve();
+        }, this.opts.receiptTimeoutMs ?? 3000);
         entry.waiters.push(() => {
           clearTimeout(t);
           resolve();
@@ -114,6 +117,7 @@ export class StompHub {
       if (entry.handlers.size > 0 || this.subs.get(dest) !== entry) return;
       this.subs.delete(dest);
       for (const w of entry.waiters.splice(0)) w();
+      this.opts.log.debug("stomp unsubscribing", { dest, id: entry.handle?.id, connected: this.client.connected });
       if (entry.handle && this.client.connected)
         try {
           entry.handle.unsubscribe();
@@ -125,7 +129,9 @@ export class StompHub {
 
   private subscribeNow(dest: string, e: Entry): void {
     const receipt = `r${++this.seq}`;
+    const t0 = Date.now();
     this.client.watchForReceipt(receipt, () => {
+      this.opts.log.debug("stomp subscribed", { dest, id: e.handle?.id, ms: Date.now() - t0 });
       e.confirmed = true;
       for (const w of e.waiters.splice(0)) w();
     });
