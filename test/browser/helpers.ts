@@ -59,9 +59,40 @@ export function trickle(bytes: Uint8Array, type: string, ms: number, chunks = 20
   };
 }
 
-/** An SSE connection from the test process. */
-export async function sseClient(url: string, signal?: AbortSignal) {
-  const r = await fetch(url, { headers: { accept: "text/event-stream" }, signal });
+/**
+ * A fixture that sends `first` at once, then one byte every 500 ms (so the
+ * downloader's idle timeout never fires) until `release()`, then `rest`: the
+ * job stays in progress exactly as long as a test needs it.
+ */
+export function gated(first: Uint8Array, rest: Uint8Array, type = "application/octet-stream"): { handler: Handler; release(): void } {
+  let released = false;
+  const handler: Handler = () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        async start(c) {
+          c.enqueue(first);
+          while (!released) {
+            await Bun.sleep(500);
+            c.enqueue(new Uint8Array(1));
+          }
+          c.enqueue(rest);
+          c.close();
+        },
+      }),
+      { headers: { "content-type": type } },
+    );
+  return { handler, release: () => void (released = true) };
+}
+
+/**
+ * An SSE connection from the test process. Keep the returned client referenced
+ * while it should stay connected: Bun's fetch closes the connection of a
+ * response that is garbage-collected, which the server sees as the client
+ * going away. `close()` is how a test hangs up on purpose.
+ */
+export async function sseClient(url: string) {
+  const ac = new AbortController();
+  const r = await fetch(url, { headers: { accept: "text/event-stream" }, signal: ac.signal });
   if (r.status !== 200 || !r.body) throw new Error(`${url}: HTTP ${r.status}`);
   const it = readSse(r.body);
   const seen: SseEvent[] = [];
@@ -75,6 +106,10 @@ export async function sseClient(url: string, signal?: AbortSignal) {
         seen.push(n.value);
         if (pred(n.value)) return n.value;
       }
+    },
+    /** Hangs up. */
+    close(): void {
+      ac.abort();
     },
   };
 }
