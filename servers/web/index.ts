@@ -9,7 +9,7 @@ import { Broker } from "../shared/broker.ts";
 import { onShutdown } from "../shared/shutdown.ts";
 import { JobStore } from "./store.ts";
 import { trackProgress } from "./tracker.ts";
-import { createJob } from "./jobs.ts";
+import { createJob, publishPending } from "./jobs.ts";
 import { createApp } from "./app.tsx";
 import { StompHub, stompLogin } from "./stomp.ts";
 import { Bridge } from "./bridge.ts";
@@ -23,6 +23,9 @@ const broker = await Broker.open({
   log,
   onChannel: (ch, b) => trackProgress(b, ch, store, log),
 });
+
+// Jobs a crashed predecessor recorded but did not publish (the store is the outbox).
+void publishPending(store, broker, log).catch((err) => log.error("publishing pending jobs failed", { err }));
 
 // The live page: one STOMP connection for every SSE client of this process.
 const hub = new StompHub({ url: config.STOMP_URL, ...stompLogin(amqpUrl(config)), log });

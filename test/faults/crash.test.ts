@@ -1,7 +1,8 @@
 /**
  * Faults lose nothing: a SIGKILLed downloader or compressor, a broker
  * restart, a web restart — each mid-job — and the job still completes with
- * every file, no duplicate files and exactly one archive.
+ * every file, no duplicate files and exactly one archive. A web process
+ * killed between recording a job and publishing it leaves the job to the next.
  */
 import { describe, expect, test } from "bun:test";
 import amqp from "amqplib";
@@ -12,6 +13,9 @@ import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
 import { amqpUrl, type Config } from "../../servers/shared/config.ts";
 import type { CompressEvent } from "../../servers/shared/messages.ts";
 import { useStack } from "../stack.ts";
+import { JobStore } from "../../servers/web/store.ts";
+import { newJob } from "../../servers/shared/jobstate.ts";
+import { newId } from "../../servers/shared/ids.ts";
 import { textFile } from "../../scripts/bench/textgen.ts";
 import { entries, fetchLink, getJob, photosOnce, submit, waitFinal, watch } from "../e2e/util.ts";
 import { gracefulRestart, kill9, restart, slowRoute, until } from "./helpers.ts";
@@ -89,6 +93,21 @@ describe("faults mid-job", () => {
     expect(job.files.map((f) => f.bytes)).toEqual(photosOnce().map((p) => p.bytes.length));
   }, 180_000);
 });
+
+test("a job recorded but not published when the web server was killed is published by the next web process and completes", async () => {
+  const { web, fixtures, config } = await useStack();
+  await kill9(config, "web");
+  // What a kill between `store.create` and the publish leaves behind: the job in the store, unpublished, no message sent.
+  const urls = photosOnce().map((p) => fixtures.route(`/f-outbox/${p.name}`, p.bytes, p.type));
+  const id = newId();
+  const store = new JobStore(`${config.STATE_DIR}/web`);
+  store.create(newJob(id, urls));
+  store.close();
+  await restart(config, "web");
+  await expectComplete(id);
+  expect((await getJob(web, id)).files.every((f) => f.state === "done")).toBe(true);
+  for (const p of photosOnce()) expect(fixtures.hits(`/f-outbox/${p.name}`)).toBe(1);
+}, 120_000);
 
 test("a download message redelivered after its job finished is dropped: no stray folder, no second link", async () => {
   const { web, fixtures, config } = await useStack();
