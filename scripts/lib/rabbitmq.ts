@@ -57,10 +57,21 @@ export function rabbitServerCmd(): string[] {
   return [`${RABBIT_BIN}/rabbitmq-server`];
 }
 
-/** Stops the node's epmd (it outlives the node). */
-export async function stopEpmd(c: Config): Promise<void> {
-  const proc = Bun.spawn(["epmd", "-kill"], { env: rabbitEnv(c), stdout: "ignore", stderr: "ignore" });
-  await proc.exited;
+/**
+ * Stops the node's epmd (it outlives the node). epmd refuses ("living nodes
+ * in database") until it has noticed the node is gone, which on a busy
+ * machine can take a moment after the node exited: so it retries for a while.
+ * Returns epmd's answer instead of true if it is still running after `waitMs`.
+ */
+export async function stopEpmd(c: Config, waitMs = 10_000): Promise<true | string> {
+  const end = Date.now() + waitMs;
+  for (;;) {
+    const proc = Bun.spawn(["epmd", "-kill"], { env: rabbitEnv(c), stdout: "pipe", stderr: "pipe" });
+    const [out, err] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+    if (proc.exitCode === 0 || /cannot connect/i.test(out + err)) return true; // killed, or none running
+    if (Date.now() > end) return `epmd on port ${c.BROKER_EPMD_PORT} would not stop: ${(out + err).trim()}`;
+    await Bun.sleep(200);
+  }
 }
 
 /** Runs `rabbitmqctl -n NODE ARGS...` against the private node; retries while the node is not registered yet. */

@@ -167,7 +167,8 @@ export async function stopStack(c: Config, say: (s: string) => void = () => {}):
   await Promise.all(["compressor", "nginx", "linkguard"].map((p) => stopOne(p as Part)));
   if (!c.AMQP_URL) {
     await stopOne("rabbitmq");
-    await stopEpmd(c);
+    const epmd = await stopEpmd(c);
+    if (epmd !== true) console.warn(epmd);
   }
   return stopped;
 }
