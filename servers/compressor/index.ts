@@ -14,13 +14,12 @@ import { clearPartials } from "./archive.ts";
 import { CompressConsumer } from "./consumer.ts";
 import { compressorApp } from "./http.ts";
 import { compressJob, failJob, type JobDeps } from "./job.ts";
-import { finishedJobsDir } from "../shared/jobfiles.ts";
 import { Records } from "./records.ts";
 
 const config = loadConfig();
 const log = createLogger("compressor", config.LOG_LEVEL);
 const secret = readSecret(config.RUN_DIR);
-const records = new Records(finishedJobsDir(config));
+const records = new Records(config);
 const removed = await clearPartials(config);
 if (removed > 0) log.info("removed partial archives left by a previous run", { removed });
 

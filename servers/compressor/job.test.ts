@@ -20,7 +20,7 @@ const secret = "test-secret";
 let events: { key: string; ev: JobEvent }[] = [];
 let failPublish: ((ev: JobEvent) => boolean) | null = null;
 const deps = (extra: Partial<JobDeps> = {}): JobDeps => ({
-  config, secret, records: new Records(`${root}/state/compressor`), log: createLogger("test", "error"),
+  config, secret, records: new Records({ STATE_DIR: `${root}/state` }), log: createLogger("test", "error"),
   publish: async (key, ev) => {
     if (failPublish?.(ev)) throw new Error("broker gone");
     events.push({ key, ev });

@@ -6,6 +6,8 @@
  * went out (a crash in between re-announces the same link, never a new one).
  */
 import { mkdir, open, readFile, rename } from "node:fs/promises";
+import type { Config } from "../shared/config.ts";
+import { finishedJobRecord, finishedJobsDir } from "../shared/jobfiles.ts";
 
 export interface JobRecord {
   jobId: string;
@@ -21,10 +23,14 @@ export interface JobRecord {
 }
 
 export class Records {
-  constructor(private readonly dir: string) {}
+  private readonly dir: string;
+
+  constructor(private readonly config: Pick<Config, "STATE_DIR">) {
+    this.dir = finishedJobsDir(config);
+  }
 
   private path(jobId: string): string {
-    return `${this.dir}/${jobId}.json`;
+    return finishedJobRecord(this.config, jobId);
   }
 
   /** The job's record, or null if it is not finished. */

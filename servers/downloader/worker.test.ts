@@ -63,6 +63,7 @@ const deps = (over: Partial<WorkerDeps["config"]> = {}, signal?: AbortSignal): W
     MAX_FILE_BYTES: 1_000_000,
     MAX_JOB_BYTES: 2_000_000,
     DOWNLOADS_DIR: root,
+    STATE_DIR: `${root}/state`,
     ...over,
   },
   log,

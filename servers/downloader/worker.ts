@@ -10,9 +10,7 @@
  * When this resolves the message may be acked. A `TransientError` means
  * "not now": the message goes back to the queue.
  */
-import { readdir } from "node:fs/promises";
-import { existsSync } from "node:fs";
-import { ensureJobDir, finishedJobRecord, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
+import { ensureJobDir, finishedJobRecord, jobDir, outcomeIndexes, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
 import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
@@ -23,7 +21,7 @@ import type { CompressorClient } from "./notify.ts";
 import { finalEvent } from "./progress.ts";
 
 export interface WorkerDeps extends DownloadDeps {
-  config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR"> & Partial<Pick<Config, "STATE_DIR">>;
+  config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR" | "STATE_DIR">;
   log: Logger;
   hosts: HostLimit;
   compressor: Pick<CompressorClient, "notify">;
@@ -31,9 +29,7 @@ export interface WorkerDeps extends DownloadDeps {
 
 /** Whether every index 0..total-1 of the job in `dir` has an outcome. */
 export async function jobComplete(dir: string, total: number): Promise<boolean> {
-  // Names only (no JSON parsing): an outcome file exists once it is whole (atomic rename).
-  const names = await readdir(`${dir}/.done`).catch(() => [] as string[]);
-  const done = new Set(names.filter((n) => /^\d+\.json$/.test(n)).map((n) => Number(n.slice(0, -5))));
+  const done = await outcomeIndexes(dir);
   for (let i = 0; i < total; i++) if (!done.has(i)) return false;
   return true;
 }
@@ -53,7 +49,7 @@ async function disk<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export async function processFile(req: DownloadRequest, deps: WorkerDeps): Promise<FileOutcome | null> {
   const dir = jobDir(deps.config, req.jobId);
   const log = deps.log;
-  if (deps.config.STATE_DIR && existsSync(finishedJobRecord({ STATE_DIR: deps.config.STATE_DIR }, req.jobId))) {
+  if (await Bun.file(finishedJobRecord(deps.config, req.jobId)).exists()) {
     log.info("job already finished; dropping a late redelivery", { job: req.jobId, index: req.index });
     return null;
   }

@@ -67,16 +67,21 @@ export async function readOutcome(dir: string, index: number): Promise<FileOutco
   }
 }
 
+/** Names of the finished outcome files (an outcome file exists once it is whole: atomic rename). */
+async function outcomeNames(dir: string): Promise<string[]> {
+  const names = await readdir(`${dir}/.done`).catch(() => [] as string[]);
+  return names.filter((n) => /^\d+\.json$/.test(n));
+}
+
+/** Indexes of the finished outcomes, from file names alone (nothing parsed). */
+export async function outcomeIndexes(dir: string): Promise<Set<number>> {
+  return new Set((await outcomeNames(dir)).map((n) => Number(n.slice(0, -".json".length))));
+}
+
 /** Every finished outcome, by index. */
 export async function readOutcomes(dir: string): Promise<FileOutcome[]> {
-  let names: string[];
-  try {
-    names = await readdir(`${dir}/.done`);
-  } catch {
-    return [];
-  }
   const out: FileOutcome[] = [];
-  for (const n of names.filter((n) => /^\d+\.json$/.test(n)).sort()) {
+  for (const n of (await outcomeNames(dir)).sort()) {
     try {
       out.push(JSON.parse(await readFile(`${dir}/.done/${n}`, "utf8")) as FileOutcome);
     } catch {
