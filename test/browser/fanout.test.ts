@@ -12,13 +12,17 @@ import { useStack } from "../stack.ts";
 import type { Config } from "../../servers/shared/config.ts";
 import { gated, sseClient } from "./helpers.ts";
 
-/** consumer counts of the Web-STOMP channels (one per STOMP connection). */
-async function stompConsumers(config: Config): Promise<number[]> {
-  return (await rabbitmqctl(config, ["list_channels", "name", "consumer_count", "--quiet", "--no-table-headers"]))
+/** The Web-STOMP channels at the broker (one per STOMP connection): their connection and consumer count. */
+async function stompChannels(config: Config): Promise<{ connection: string; consumers: number }[]> {
+  return (await rabbitmqctl(config, ["list_channels", "name", "connection", "consumer_count", "--quiet", "--no-table-headers"]))
     .split("\n")
     .filter((l) => l.includes(`-> 127.0.0.1:${config.BROKER_STOMP_PORT} `))
-    .map((l) => Number(l.split("\t")[1]));
+    .map((l) => l.split("\t"))
+    .map(([, connection, consumers]) => ({ connection: connection!, consumers: Number(consumers) }));
 }
+
+/** Consumer counts of the Web-STOMP channels. */
+const stompConsumers = async (config: Config) => (await stompChannels(config)).map((c) => c.consumers);
 
 /** What the web server logged about STOMP (shown when a count is wrong). */
 async function stompLog(config: Config): Promise<string> {
@@ -40,12 +44,9 @@ test("200 SSE clients of one job: all get the link; one STOMP connection, one jo
     expect(firsts.every((e) => e !== null)).toBe(true);
 
     // Web-STOMP sessions show up at the broker as channels on its Web-STOMP port (one per connection).
-    const stomp = (await rabbitmqctl(config, ["list_channels", "name", "connection", "consumer_count", "--quiet", "--no-table-headers"]))
-      .split("\n")
-      .filter((l) => l.includes(`-> 127.0.0.1:${config.BROKER_STOMP_PORT} `))
-      .map((l) => l.split("\t"));
-    expect(new Set(stomp.map((c) => c[1])).size, await stompLog(config)).toBe(1); // one connection
-    expect(stomp.map((c) => Number(c[2])), await stompLog(config)).toEqual([2]); // two subscriptions: this job's events and the clock
+    const stomp = await stompChannels(config);
+    expect(new Set(stomp.map((c) => c.connection)).size, await stompLog(config)).toBe(1); // one connection
+    expect(stomp.map((c) => c.consumers), await stompLog(config)).toEqual([2]); // two subscriptions: this job's events and the clock
   } finally {
     gate.release();
   }
