@@ -4,13 +4,14 @@
  * `HX-Redirect` takes the browser to the job. Validation errors come back as
  * this same page, with each offending line marked.
  */
+import { SHOWN_URL_CHARS, type InvalidLine } from "../servers/web/urls.ts";
 import { Layout } from "./Layout.tsx";
 
 export interface HomePageProps {
   maxUrls: number;
   urlsText?: string;
   error?: string;
-  invalid?: { line: number; url: string; reason: string }[];
+  invalid?: InvalidLine[];
 }
 
 export const EXAMPLE_URLS = [
@@ -21,16 +22,19 @@ export const EXAMPLE_URLS = [
 
 /**
  * The offending lines, numbered as they appear in the re-rendered textarea
- * (the server drops blank and comment lines, so the request's numbers can differ).
+ * (the server drops blank and comment lines, so the request's numbers can
+ * differ). One pass over the text: each line's key (`keyOf`, injectable so a
+ * test can count the work) is looked up among the reported lines, and a line
+ * reported twice takes the next line with that text.
  */
-export function badLines(text: string, invalid: NonNullable<HomePageProps["invalid"]>) {
-  const lines = text.split(/\r\n|\r|\n/);
-  const out: { line: number; url: string; reason: string }[] = [];
-  for (const bad of invalid) {
-    const i = lines.findIndex((l, n) => l.trim().slice(0, bad.url.length) === bad.url && !out.some((o) => o.line === n + 1));
-    out.push({ line: i >= 0 ? i + 1 : bad.line, url: bad.url, reason: bad.reason });
-  }
-  return out;
+export function badLines(text: string, invalid: InvalidLine[], keyOf = (line: string) => line.trim().slice(0, SHOWN_URL_CHARS)): InvalidLine[] {
+  if (invalid.length === 0) return [];
+  const found = new Map<string, { lines: number[]; next: number }>(invalid.map((bad) => [bad.url, { lines: [], next: 0 }]));
+  text.split(/\r\n|\r|\n/).forEach((line, n) => found.get(keyOf(line))?.lines.push(n + 1));
+  return invalid.map((bad) => {
+    const f = found.get(bad.url)!;
+    return { line: f.lines[f.next++] ?? bad.line, url: bad.url, reason: bad.reason };
+  });
 }
 
 export function HomePage(p: HomePageProps) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { checkUrls, InvalidRequest, linesOf, readCandidates, urlProblem } from "./urls.ts";
+import { checkUrls, InvalidRequest, linesOf, MAX_REPORTED, readCandidates, urlProblem, type Candidate } from "./urls.ts";
 
 const req = (body: BodyInit, type: string) => new Request("http://x/jobs", { method: "POST", body, headers: { "content-type": type } });
 
@@ -31,6 +31,29 @@ describe("URL list", () => {
     } catch (err) {
       expect(err).toBeInstanceOf(InvalidRequest);
       expect((err as InvalidRequest).invalid).toEqual([{ line: 4, url: "nope", reason: expect.stringContaining("absolute") }]);
+    }
+  });
+
+  test("checking is linear: a list over the limit examines no line; a long one each line once; at most 50 are reported", () => {
+    const examined = { n: 0 };
+    const counting = (text: string) => (examined.n++, urlProblem(text));
+    const lines = (n: number): Candidate[] => Array.from({ length: n }, (_, i) => ({ line: i + 1, text: "x" }));
+    for (const n of [3_000, 30_000]) {
+      examined.n = 0;
+      expect(() => checkUrls(lines(n), 50, counting)).toThrow(`too many URLs: ${n}, at most 50 per job`);
+      expect(examined.n).toBe(0);
+      examined.n = 0;
+      let err!: InvalidRequest;
+      expect(() => checkUrls(lines(n), 100_000, counting)).toThrow(InvalidRequest);
+      expect(examined.n).toBe(n);
+      try {
+        checkUrls(lines(n), 100_000);
+      } catch (e) {
+        err = e as InvalidRequest;
+      }
+      expect(err.invalid.length).toBe(MAX_REPORTED);
+      expect(err.invalid.at(-1)!.line).toBe(MAX_REPORTED);
+      expect(err.message).toBe(`${n} of ${n} lines are not valid http(s) URLs (the first 50 are listed, and ${n - 50} more)`);
     }
   });
 

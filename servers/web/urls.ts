@@ -5,6 +5,10 @@
  * exactly which URL is wrong and why.
  */
 export const MAX_LINE_CHARS = 2000;
+/** Most invalid lines one answer lists: enough to fix a list, few enough that the answer stays small. */
+export const MAX_REPORTED = 50;
+/** How much of a bad line an answer echoes back. */
+export const SHOWN_URL_CHARS = 300;
 
 export interface InvalidLine {
   line: number;
@@ -56,18 +60,23 @@ export function urlProblem(text: string): string | null {
 
 /**
  * Checks the candidates: at least one, at most `maxUrls`, each a valid
- * absolute http(s) URL. Returns the URLs in order or throws `InvalidRequest`.
+ * absolute http(s) URL (`problem` says why not; tests count its calls).
+ * Returns the URLs in order or throws `InvalidRequest` listing at most
+ * `MAX_REPORTED` bad lines. A list over `maxUrls` is refused before any line
+ * is looked at, so the work is bounded by `maxUrls` whatever the body holds.
  */
-export function checkUrls(cands: Candidate[], maxUrls: number): string[] {
+export function checkUrls(cands: Candidate[], maxUrls: number, problem: (text: string) => string | null = urlProblem): string[] {
   if (cands.length === 0) throw new InvalidRequest("no URL given: send one http(s) URL per line");
+  if (cands.length > maxUrls) throw new InvalidRequest(`too many URLs: ${cands.length}, at most ${maxUrls} per job`);
   const invalid: InvalidLine[] = [];
+  let bad = 0;
   for (const c of cands) {
-    const reason = urlProblem(c.text);
-    if (reason) invalid.push({ line: c.line, url: c.text.slice(0, 300), reason });
+    const reason = problem(c.text);
+    if (reason && bad++ < MAX_REPORTED) invalid.push({ line: c.line, url: c.text.slice(0, SHOWN_URL_CHARS), reason });
   }
-  if (cands.length > maxUrls) throw new InvalidRequest(`too many URLs: ${cands.length}, at most ${maxUrls} per job`, invalid);
-  if (invalid.length) throw new InvalidRequest(`${invalid.length} of ${cands.length} lines are not valid http(s) URLs`, invalid);
-  return cands.map((c) => c.text);
+  if (bad === 0) return cands.map((c) => c.text);
+  const more = bad > MAX_REPORTED ? ` (the first ${MAX_REPORTED} are listed, and ${bad - MAX_REPORTED} more)` : "";
+  throw new InvalidRequest(`${bad} of ${cands.length} lines are not valid http(s) URLs${more}`, invalid);
 }
 
 /** Reads the body of `POST /jobs` by content type, bounded to `maxBytes`. */
