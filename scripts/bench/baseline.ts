@@ -8,7 +8,7 @@
  * sendfile; the fetch uses the same client (curl into /dev/null).
  */
 import { mkdirSync, rmSync, statSync } from "node:fs";
-import { signLink } from "../../servers/shared/securelink.ts";
+import { signLink } from "../../servers/shared/link.ts";
 import { newId } from "../../servers/shared/ids.ts";
 import { curlDiscard, run } from "./exec.ts";
 

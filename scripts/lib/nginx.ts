@@ -1,12 +1,14 @@
 /**
  * @module nginx
  * Renders nginx/nginx.conf.template into RUN_DIR/nginx/ (mode 0600, it holds
- * the link secret) and gives the command that runs it unprivileged-style:
+ * the link secret and the internal token) and gives the command that runs it unprivileged-style:
  * `nginx -p PREFIX -c CONF`, in the foreground, every path under RUN_DIR.
  */
-import { accessSync, constants, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { accessSync, closeSync, constants, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { ROOT, type Config } from "../../servers/shared/config.ts";
+import { LINK_LOCATION } from "../../servers/shared/link.ts";
+import { LOG_FORMAT } from "../../servers/linkguard/accesslog.ts";
 
 export const nginxDir = (c: Config) => `${c.RUN_DIR}/nginx`;
 
@@ -22,8 +24,11 @@ function worldTraversable(dir: string): boolean {
   }
 }
 
+/** nginx's `server_name` list: the allowed hosts (an IPv6 address in brackets, as it arrives in Host). */
+const serverNames = (c: Config) => c.ALLOWED_HOSTS.map((h) => (h.includes(":") ? `[${h}]` : h)).join(" ");
+
 /** Writes the config and folders; returns the config path. */
-export function renderNginx(c: Config, secret: string): string {
+export function renderNginx(c: Config, secrets: { linkSecret: string; internalToken: string }): string {
   const dir = nginxDir(c);
   for (const sub of ["tmp/body", "tmp/proxy", "tmp/fastcgi", "tmp/uwsgi", "tmp/scgi"]) mkdirSync(`${dir}/${sub}`, { recursive: true });
   mkdirSync(c.ARCHIVES_DIR, { recursive: true, mode: 0o755 });
@@ -36,10 +41,15 @@ export function renderNginx(c: Config, secret: string): string {
     USER_LINE: userLine,
     HOST: c.HOST,
     NGINX_PORT: c.NGINX_PORT,
-    SECRET: secret,
+    SERVER_NAMES: serverNames(c),
+    SECRET: secrets.linkSecret,
+    INTERNAL_TOKEN: secrets.internalToken,
     GUARD_HOST: c.GUARD_HOST,
     GUARD_PORT: c.GUARD_PORT,
-    GUARD_SYSLOG_PORT: c.GUARD_SYSLOG_PORT,
+    GUARD_LOG_FILE: c.GUARD_LOG_FILE,
+    LOG_FORMAT,
+    LINK_LOCATION,
+    SEND_TIMEOUT: c.LINK_SEND_TIMEOUT_SECONDS,
     ARCHIVES_DIR: c.ARCHIVES_DIR,
   };
   const template = readFileSync(`${ROOT}/nginx/nginx.conf.template`, "utf8");
@@ -49,6 +59,9 @@ export function renderNginx(c: Config, secret: string): string {
   });
   const path = `${dir}/nginx.conf`;
   writeFileSync(path, conf, { mode: 0o600 });
+  // nginx would create its access log world-readable; made first, it stays 0600 (it names lease tokens).
+  mkdirSync(dirname(c.GUARD_LOG_FILE), { recursive: true });
+  closeSync(openSync(c.GUARD_LOG_FILE, "a", 0o600));
   return path;
 }
 

@@ -9,7 +9,7 @@ import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import amqp from "amqplib";
 import { amqpUrl, childEnv, ROOT, type Config } from "../../servers/shared/config.ts";
-import { ensureSecret } from "../../servers/shared/securelink.ts";
+import { ensureSecretFile } from "../../servers/shared/secrets.ts";
 import { livePid, logFile, spawnDetached, stopProcess, tail } from "./procs.ts";
 import { prepareRabbit, rabbitEnv, rabbitServerCmd, stopEpmd } from "./rabbitmq.ts";
 import { nginxCmd, renderNginx } from "./nginx.ts";
@@ -115,13 +115,13 @@ export async function startPart(c: Config, part: Part, timeoutMs = 60_000, name:
   throw new PartFailed(part, `not healthy after ${timeoutMs / 1000} s`, tail(logFile(c.RUN_DIR, name)));
 }
 
-/** Prepares RUN_DIR, the secret and the configs every part needs. */
+/** Prepares RUN_DIR, the secrets (minted on first start) and the configs every part needs. */
 export function prepare(c: Config): void {
   for (const d of ["pids", "logs"]) mkdirSync(`${c.RUN_DIR}/${d}`, { recursive: true });
   for (const d of [c.DOWNLOADS_DIR, c.STATE_DIR]) mkdirSync(d, { recursive: true, mode: 0o700 });
-  const secret = ensureSecret(c.RUN_DIR);
+  const secrets = { linkSecret: ensureSecretFile(c.LINK_SECRET_FILE), internalToken: ensureSecretFile(c.INTERNAL_TOKEN_FILE) };
   if (!c.AMQP_URL) prepareRabbit(c);
-  renderNginx(c, secret);
+  renderNginx(c, secrets);
 }
 
 export interface StartResult {

@@ -1,35 +1,74 @@
 /**
  * @module linkguard/http
- * nginx's auth_request target. `/lease` gets the link's normalised path in
- * `X-Original-URI` and the client's method in `X-Original-Method`:
- * - not a GET (HEAD...): 204, nothing taken;
- * - GET of a free link: 204 with the lease token in `X-Lease` (nginx logs it);
- * - GET of a used or busy link: 401 with `X-Guard: used` or `busy` (nginx answers 410 or 409).
- * `GET /healthz`: 200.
+ * nginx's auth_request target, `GET /lease`, asked before each request of a
+ * link with the link's normalised path, the client's method, Range and
+ * If-Range in `X-Original-*` headers and the internal token. Answers:
+ * - 204: go ahead; for a GET with the lease token in `X-Lease` (nginx logs it);
+ * - 401 with `X-Guard` = `used` (nginx: 410), `busy` (409, `Retry-After`) or
+ *   `range` (416) and `X-Guard-Message`, the sentence nginx sends as the body.
+ * HEAD never takes a lease; it is refused like GET once the link is used.
+ * `GET /healthz`: 200 while the ledger answers and the access log is read.
  */
-import type { LeaseStore } from "./leases.ts";
+import { stat } from "node:fs/promises";
+import { archiveFile, linkKey } from "../shared/link.ts";
+import type { Logger } from "../shared/log.ts";
+import { TOKEN_HEADER, tokenMatches } from "../shared/secrets.ts";
+import type { Ledger } from "./ledger.ts";
+import { archiveInfo, startOffset } from "./range.ts";
 
-/** Paths nginx serves archives at: the only keys the guard keeps state for. */
-const LINK_PATH = /^\/d\/[0-9a-f]{32}\/[0-9a-f]{32}\.zip$/;
-
-/** The link key of an `X-Original-URI` value (query dropped), or null if it is not a link path. */
-export function linkKey(uri: string | null): string | null {
-  if (!uri) return null;
-  const path = uri.split("?", 1)[0]!;
-  return LINK_PATH.test(path) ? path : null;
+export interface GuardDeps {
+  ledger: Pick<Ledger, "take" | "used">;
+  archivesDir: string;
+  internalToken: string;
+  log: Logger;
+  /** nginx's send_timeout: a vanished holder frees its lease within it */
+  sendTimeoutS: number;
+  healthy(): Promise<boolean>;
 }
 
-export function guardHandler(store: Pick<LeaseStore, "take">, healthy: () => boolean = () => true): (req: Request) => Response {
-  return (req) => {
+const RESUME = "resume your own interrupted download instead (curl -C - or Resume in your browser)";
+
+function refuse(state: "used" | "busy" | "range", message: string, retryAfterS?: number): Response {
+  const headers: Record<string, string> = { "x-guard": state, "x-guard-message": message.replace(/[^\x20-\x7e]/g, "?") };
+  if (retryAfterS !== undefined) headers["x-guard-retry"] = String(retryAfterS);
+  return new Response(null, { status: 401, headers });
+}
+
+const usedUp = () => refuse("used", "This link has been used: the archive went out in full and was deleted. Each link works once.");
+
+export function guardHandler(deps: GuardDeps): (req: Request) => Promise<Response> {
+  return async (req) => {
     const { pathname } = new URL(req.url);
-    if (pathname === "/healthz") return healthy() ? new Response("ok") : new Response("not ready", { status: 503 });
+    if (pathname === "/healthz") return (await deps.healthy()) ? new Response("ok") : new Response("not ready", { status: 503 });
     if (pathname !== "/lease") return new Response("not found", { status: 404 });
+    if (!tokenMatches(req.headers.get(TOKEN_HEADER), deps.internalToken)) return new Response("forbidden", { status: 403 });
     const key = linkKey(req.headers.get("x-original-uri"));
     if (key === null) return new Response("not a link", { status: 403 });
-    const method = (req.headers.get("x-original-method") ?? req.method).toUpperCase();
-    if (method !== "GET") return new Response(null, { status: 204 });
-    const got = store.take(key);
-    if (got.state === "granted") return new Response(null, { status: 204, headers: { "x-lease": got.token } });
-    return new Response(null, { status: 401, headers: { "x-guard": got.state } });
+    if (await deps.ledger.used(key)) return usedUp();
+    const st = await stat(archiveFile(deps.archivesDir, key)).catch(() => null);
+    if (!st?.isFile()) return usedUp();
+    if ((req.headers.get("x-original-method") ?? "GET").toUpperCase() !== "GET") return new Response(null, { status: 204 });
+
+    const info = archiveInfo(st);
+    const at = startOffset(req.headers.get("x-original-range") || null, req.headers.get("x-original-if-range") || null, info);
+    if ("refused" in at) return refuse("range", `Refused: ${at.refused}.`);
+    const got = await deps.ledger.take(key, at.start, info.size);
+    switch (got.state) {
+      case "granted":
+        deps.log.info("lease granted", { key, start: at.start, size: info.size });
+        return new Response(null, { status: 204, headers: { "x-lease": got.token } });
+      case "used":
+        return usedUp();
+      case "busy": {
+        const retry = Math.max(1, Math.min(Math.ceil(got.retryAfterMs / 1000), deps.sendTimeoutS + 1));
+        return refuse("busy", `Another download of this link is running. Try again in ${retry} s, or ${RESUME}.`, retry);
+      }
+      case "behind":
+        return refuse(
+          "range",
+          `This link already sent ${got.delivered} of ${got.size} bytes, so it cannot start again at byte ${at.start}: ${RESUME}; ` +
+            `a resumed request must ask for "Range: bytes=N-" with N of at least ${got.resumeFrom}.`,
+        );
+    }
   };
 }

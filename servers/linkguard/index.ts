@@ -1,32 +1,52 @@
 /**
- * linkguard: makes signed links one-time. nginx asks it (auth_request) before
- * serving a link and tells it (syslog access log) how the download ended.
- * Wiring only: http.ts (lease requests), listener.ts (log lines), leases.ts (state).
+ * linkguard: makes signed links deliver every byte once. nginx asks it
+ * (auth_request, http.ts) before serving a link and writes how each download
+ * ended to an access log file it follows (tailer.ts); the ledger (ledger.ts)
+ * keeps what each link delivered; used links are burned (burner.ts).
+ * Wiring only.
  */
 import { loadConfig } from "../shared/config.ts";
+import { openDb } from "../shared/db.ts";
 import { createLogger } from "../shared/log.ts";
+import { internalToken } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
+import { Burner } from "./burner.ts";
 import { guardHandler } from "./http.ts";
-import { LeaseStore } from "./leases.ts";
-import { listenSyslog } from "./listener.ts";
+import { Ledger } from "./ledger.ts";
+import { LogTailer } from "./tailer.ts";
 
 const config = loadConfig();
 const log = createLogger("linkguard", config.LOG_LEVEL);
-const store = new LeaseStore(`${config.STATE_DIR}/linkguard.sqlite`, config.LINK_LEASE_SECONDS * 1000);
-const udp = await listenSyslog(config.GUARD_HOST, config.GUARD_SYSLOG_PORT, store, log);
-const server = Bun.serve({ hostname: config.GUARD_HOST, port: config.GUARD_PORT, fetch: guardHandler(store) });
+const token = internalToken(config);
+const db = await openDb(config.STATE_DIR, "linkguard");
+const ledger = await Ledger.open(db, { leaseMs: config.LINK_LEASE_SECONDS * 1000, overlapBytes: config.LINK_RESUME_OVERLAP_BYTES });
+const burner = new Burner(ledger, config.ARCHIVES_DIR, log);
+const tailer = new LogTailer(config.GUARD_LOG_FILE, ledger, log, (keys) => burner.burn(keys));
+await tailer.poll(); // catch up on what nginx logged while the guard was down
+tailer.start();
 
-// Links untouched for a day past their lifetime have expired: nginx refuses them before asking.
+const sweeper = setInterval(() => void burner.sweep().catch((err) => log.error("sweep failed", { err })), 1000);
+// Links untouched for a day past the longest lifetime have expired: nginx refuses them before asking.
 const keepMs = (config.LINK_TTL_SECONDS + 86_400) * 1000;
-const pruner = setInterval(() => {
-  const n = store.prune(Date.now() - keepMs);
-  if (n > 0) log.info("forgot expired links", { n });
-}, 3_600_000);
-log.info("ready", { http: `${config.GUARD_HOST}:${server.port}`, syslog: `${config.GUARD_HOST}:${udp.port}` });
+const pruner = setInterval(() => void ledger.prune(Date.now() - keepMs).catch((err) => log.error("prune failed", { err })), 3_600_000);
+
+const server = Bun.serve({
+  hostname: config.GUARD_HOST,
+  port: config.GUARD_PORT,
+  fetch: guardHandler({
+    ledger,
+    archivesDir: config.ARCHIVES_DIR,
+    internalToken: token,
+    log,
+    sendTimeoutS: config.LINK_SEND_TIMEOUT_SECONDS,
+    healthy: async () => (await db.sql`SELECT 1 AS ok`).length === 1,
+  }),
+});
+log.info("ready", { http: `${config.GUARD_HOST}:${server.port}`, log: config.GUARD_LOG_FILE });
 
 onShutdown(log, [
-  ["stop pruning", () => clearInterval(pruner)],
   ["stop HTTP", () => server.stop()],
-  ["stop syslog", () => udp.close()],
-  ["close store", () => store.close()],
+  ["stop timers", () => (clearInterval(sweeper), clearInterval(pruner))],
+  ["stop reading the log", () => tailer.stop()],
+  ["close the ledger", () => db.close()],
 ]);

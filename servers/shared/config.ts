@@ -23,6 +23,12 @@ const spec = {
   PORT: { kind: "port", def: "3000", doc: "the web server (page and API), on `HOST`", contract: true },
   NGINX_PORT: { kind: "port", def: "8080", doc: "nginx, which serves the signed links", contract: true },
   PUBLIC_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.NGINX_PORT}`, doc: "the origin put in front of signed links", contract: true },
+  WEB_PUBLIC_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.PORT}`, doc: "the web server's own public origin (cross-site posts are refused against it)", contract: true },
+  ALLOWED_HOSTS: {
+    kind: "list",
+    def: (r) => [...new Set(["localhost", "127.0.0.1", "::1", hostOf(r.WEB_PUBLIC_URL!), hostOf(r.PUBLIC_URL!)])].join(","),
+    doc: "host names the web server and nginx answer for (any other `Host` gets `421`, against DNS rebinding)",
+  },
   AMQP_URL: { kind: "string", def: "", doc: "use this broker instead of starting one (it must have the Web-STOMP plugin)", contract: true },
   RUN_DIR: { kind: "path", def: ".run", doc: "runtime state: pids, logs, broker data, downloads, archives, the signing secret", contract: true },
   ALLOW_PRIVATE_URLS: { kind: "list", def: "", doc: "comma-separated `host:port` entries that may be downloaded although they resolve to a private address", contract: true },
@@ -30,14 +36,20 @@ const spec = {
   MAX_URLS: { kind: "int", def: "50", doc: "most URLs in one job", contract: true, min: 1 },
   MAX_FILE_BYTES: { kind: "int", def: "1073741824", doc: "largest single file; larger fails that URL (kept below zip's 4 GiB limit)", contract: true, min: 1 },
   MAX_JOB_BYTES: { kind: "int", def: "2147483648", doc: "most bytes in one job; past it, further files fail", contract: true, min: 1 },
+  MAX_JOBS_PER_MINUTE: { kind: "int", def: "20", doc: "new jobs one client may create per minute; beyond it `429`", contract: true, min: 1 },
+  MAX_ACTIVE_JOBS: { kind: "int", def: "5", doc: "unfinished jobs one client may have; beyond it `429`", contract: true, min: 1 },
+  LINK_RESUME_OVERLAP_BYTES: { kind: "int", def: "16777216", doc: "how far before the delivered point a resumed download of a link may start (bytes the kernel sent but the client never got)", contract: true, min: 0 },
 
   HOST: { kind: "string", def: "127.0.0.1", doc: "address every internal listener binds to" },
   COMPRESSOR_PORT: { kind: "port", def: "3001", doc: "the compressor's internal HTTP port" },
   COMPRESSOR_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.COMPRESSOR_PORT}`, doc: "where downloaders POST finished job ids" },
   GUARD_PORT: { kind: "port", def: "3002", doc: "the link guard's internal HTTP port (nginx auth_request)" },
-  GUARD_SYSLOG_PORT: { kind: "port", def: "3003", doc: "the link guard's UDP syslog port (nginx access log)" },
   GUARD_HOST: { kind: "string", def: "127.0.0.1", doc: "where nginx finds the link guard" },
-  LINK_LEASE_SECONDS: { kind: "int", def: "900", doc: "how long one GET may hold a link before another may try (a download whose end nginx never logged)", min: 1 },
+  GUARD_LOG_FILE: { kind: "path", def: (r) => `${r.RUN_DIR}/nginx/guard-access.log`, doc: "nginx's access log of link requests, which the link guard reads (from a saved offset, so a restart misses nothing)" },
+  LINK_LEASE_SECONDS: { kind: "int", def: "3600", doc: "longest time one GET may hold a link; a lease that ends without nginx's log line counts as fully delivered", min: 1 },
+  LINK_SEND_TIMEOUT_SECONDS: { kind: "int", def: "30", doc: "nginx drops a link download whose client took nothing for this long, which frees its lease", min: 1 },
+  LINK_SECRET_FILE: { kind: "path", def: (r) => `${r.RUN_DIR}/secret/link-secret`, doc: "file holding the link-signing secret (made at first start; shared by every machine)" },
+  INTERNAL_TOKEN_FILE: { kind: "path", def: (r) => `${r.RUN_DIR}/secret/internal-token`, doc: "file holding the token callers of the compressor and the link guard must send (made at first start)" },
   DOWNLOADER_PORT: { kind: "port", def: "3004", doc: "the downloader's health port" },
   CLOCK_PORT: { kind: "port", def: "3005", doc: "the clock's health port" },
   BROKER_PORT: { kind: "port", def: "5673", doc: "AMQP port of the private broker (not 5672, so a system broker does not clash)" },
@@ -56,6 +68,12 @@ const spec = {
   DOWNLOAD_DEADLINE_MS: { kind: "int", def: "900000", doc: "overall time one file may take", min: 1 },
   PROGRESS_INTERVAL_MS: { kind: "int", def: "100", doc: "least time between two progress events of one file (first and last always sent)", min: 0 },
   MAX_BODY_BYTES: { kind: "int", def: "262144", doc: "largest POST /jobs body", min: 1 },
+  BODY_TIMEOUT_MS: { kind: "int", def: "10000", doc: "time a POST /jobs body may take to arrive in full; slower: `408`", min: 1 },
+  HTTP_IDLE_TIMEOUT_SECONDS: { kind: "int", def: "30", doc: "the web server closes a connection that is idle, or a request that is stalled, this long (at most 255; event streams are exempt)", min: 1 },
+  TRUSTED_PROXIES: { kind: "list", def: "", doc: "IP addresses of reverse proxies whose `X-Forwarded-For` names the client (for the per-client limits)" },
+  MAX_EVENT_STREAMS: { kind: "int", def: "1000", doc: "open event streams of one web process; beyond it `503`", min: 1 },
+  MAX_EVENT_STREAMS_PER_CLIENT: { kind: "int", def: "20", doc: "open event streams of one client; beyond it `503`", min: 1 },
+  MAX_QUEUED_FILES: { kind: "int", def: "10000", doc: "files waiting in the download queue past which a new job gets `503`", min: 1 },
   LOG_LEVEL: { kind: "string", def: "info", doc: "debug, info, warn or error" },
 } satisfies Record<string, Spec>;
 
@@ -63,11 +81,12 @@ export type ConfigKey = keyof typeof spec;
 type ValueOf<K extends Kind> = K extends "port" | "int" ? number : K extends "list" ? string[] : K extends "bool" ? boolean : string;
 export type Config = { readonly [K in ConfigKey]: ValueOf<(typeof spec)[K]["kind"]> };
 
+/** The host name of `url` (an IPv6 address without brackets), or `url` itself if it is not one (a README placeholder). */
 function hostOf(url: string): string {
   try {
-    return new URL(url).hostname || "127.0.0.1";
+    return new URL(url).hostname.replace(/^\[(.*)\]$/, "$1") || "127.0.0.1";
   } catch {
-    return "127.0.0.1";
+    return url.startsWith("$") ? `<host of ${url}>` : "127.0.0.1";
   }
 }
 
@@ -88,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!["debug", "info", "warn", "error"].includes(out.LOG_LEVEL as string)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, not "${out.LOG_LEVEL}"`);
   if ((out.MAX_FILE_BYTES as number) >= 4 * 1024 ** 3 - 1) throw new ConfigError("MAX_FILE_BYTES must stay below 4 GiB (zip without zip64)");
   if ((out.MAX_JOB_BYTES as number) >= 4 * 1024 ** 3 - 1) throw new ConfigError("MAX_JOB_BYTES must stay below 4 GiB (zip without zip64)");
+  if ((out.HTTP_IDLE_TIMEOUT_SECONDS as number) > 255) throw new ConfigError("HTTP_IDLE_TIMEOUT_SECONDS must be at most 255 (Bun's limit)");
   return Object.freeze(out) as Config;
 }
 
@@ -139,16 +159,18 @@ export const CONFIG_DOCS: { key: ConfigKey; def: string; doc: string; contract: 
   }),
 );
 
+/**
+ * A derived default as the README shows it: the derivation itself, run with
+ * `$KEY` in place of each value it uses (a key whose default is unset counts
+ * as unset), so the text cannot drift from the code.
+ */
 function defaultText(key: ConfigKey): string {
-  const texts: Partial<Record<ConfigKey, string>> = {
-    PUBLIC_URL: "http://127.0.0.1:$NGINX_PORT",
-    COMPRESSOR_URL: "http://127.0.0.1:$COMPRESSOR_PORT",
-    STOMP_URL: "ws://127.0.0.1:$BROKER_STOMP_PORT/ws",
-    DOWNLOADS_DIR: "$RUN_DIR/downloads",
-    ARCHIVES_DIR: "$RUN_DIR/archives",
-    STATE_DIR: "$RUN_DIR/state",
-  };
-  return texts[key] ?? "";
+  const def = (spec as Record<string, Spec>)[key]!.def;
+  if (typeof def === "string") return def;
+  const placeholders = new Proxy({} as Record<string, string>, {
+    get: (_, k: string) => ((spec as Record<string, Spec>)[k]?.def === "" ? "" : `$${k}`),
+  });
+  return def(placeholders);
 }
 
 /**

@@ -34,9 +34,9 @@ test("the stack listens on 127.0.0.1 / ::1 only", async () => {
   const mine = ss.split("\n").filter((l) => [...l.matchAll(/pid=(\d+)/g)].some((m) => pids.has(Number(m[1]))));
   // epmd daemonizes into its own session: find it by its port.
   const epmd = ss.split("\n").filter((l) => l.includes(`:${config.BROKER_EPMD_PORT} `));
-  // UDP: the guard's syslog socket is a listener; other unconnected UDP sockets
-  // (the DNS resolver's client sockets, bound to an ephemeral port) are not.
-  const isListener = (l: string) => l.startsWith("tcp") || l.includes(`:${config.GUARD_SYSLOG_PORT} `);
+  // Nothing of linkpack listens on UDP; unconnected UDP sockets (the DNS
+  // resolver's client sockets, bound to an ephemeral port) are not listeners.
+  const isListener = (l: string) => l.startsWith("tcp");
   const lines = [...mine, ...epmd].filter(isListener);
   const ports = new Set(lines.map((l) => Number(/\s(\S+):(\d+)\s/.exec(l)![2])));
   for (const p of PORT_KEYS.map((k) => config[k] as number))

@@ -3,7 +3,8 @@ import { expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { ROOT } from "../../servers/shared/config.ts";
 import { isId, newId } from "../../servers/shared/ids.ts";
-import { readSecret, secretPath, signLink } from "../../servers/shared/securelink.ts";
+import { signLink } from "../../servers/shared/link.ts";
+import { linkSecret } from "../../servers/shared/secrets.ts";
 import { useStack } from "../stack.ts";
 import { fetchLink, servePhotos, submit, waitFinal } from "../e2e/util.ts";
 
@@ -12,14 +13,15 @@ test("no secret, runtime state or archive is tracked by git", () => {
   expect(files.filter((f) => /(^|\/)(\.run|node_modules)\/|secret$|\.pid$|\.zip$/.test(f))).toEqual([]);
 });
 
-test("the stack's secret is 0600; a link signed with another secret is refused", async () => {
+test("the stack's secrets are 0600; a link signed with another secret is refused", async () => {
   const { web, fixtures, config } = await useStack();
-  expect(statSync(secretPath(config.RUN_DIR)).mode & 0o777).toBe(0o600);
+  expect(statSync(config.LINK_SECRET_FILE).mode & 0o777).toBe(0o600);
+  expect(statSync(config.INTERNAL_TOKEN_FILE).mode & 0o777).toBe(0o600);
   const id = await submit(web, servePhotos(fixtures, "forge").slice(0, 1));
   const job = await waitFinal(web, id);
   const u = new URL(job.link!);
   const expires = Number(u.searchParams.get("expires"));
-  const forged = signLink(u.origin, u.pathname, expires, readSecret(config.RUN_DIR) + "x");
+  const forged = signLink(u.origin, u.pathname, expires, linkSecret(config) + "x");
   expect((await fetchLink(forged)).status).toBe(403);
   expect((await fetchLink(job.link!)).status).toBe(200);
 }, 60_000);

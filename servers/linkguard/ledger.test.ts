@@ -1,0 +1,108 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { openDb, type Db } from "../shared/db.ts";
+import { Ledger } from "./ledger.ts";
+
+const key = `/d/${"a".repeat(32)}/${"b".repeat(32)}.zip`;
+const MB = 1024 * 1024;
+const opened: Db[] = [];
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of opened) await d.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+async function ledger(o = { leaseMs: 60_000, overlapBytes: 4 * MB }, dir = ":memory:"): Promise<Ledger> {
+  const db = await openDb(dir, "linkguard");
+  opened.push(db);
+  return Ledger.open(db, o);
+}
+const granted = async (l: Ledger, start: number, size: number, now?: number) => {
+  const r = await l.take(key, start, size, now);
+  if (r.state !== "granted") throw new Error(`not granted: ${JSON.stringify(r)}`);
+  return r.token;
+};
+
+describe("Ledger", () => {
+  test("one GET at a time; a whole 200 uses the link up for good", async () => {
+    const l = await ledger();
+    const t = await granted(l, 0, 10 * MB);
+    expect((await l.take(key, 0, 10 * MB)).state).toBe("busy");
+    const [a] = await l.applyLines("log", 1, 100, [{ token: t, status: 200, bytes: 10 * MB }]);
+    expect(a).toEqual({ key, delivered: 10 * MB, size: 10 * MB, used: true });
+    expect(await l.take(key, 0, 10 * MB)).toEqual({ state: "used" });
+    expect(await l.used(key)).toBe(true);
+  });
+
+  test("a cut-off GET: the next may start at the delivered point minus the overlap, never before", async () => {
+    const l = await ledger();
+    const t = await granted(l, 0, 64 * MB);
+    await l.applyLines("log", 1, 1, [{ token: t, status: 200, bytes: 30 * MB }]);
+    expect(await l.take(key, 0, 64 * MB)).toEqual({ state: "behind", delivered: 30 * MB, resumeFrom: 26 * MB, size: 64 * MB });
+    expect((await l.take(key, 26 * MB - 1, 64 * MB)).state).toBe("behind");
+    const t2 = await granted(l, 28 * MB, 64 * MB);
+    // a 206 from 28 MiB that sent the rest
+    const [a] = await l.applyLines("log", 1, 2, [{ token: t2, status: 206, bytes: 36 * MB }]);
+    expect(a!.used).toBe(true);
+  });
+
+  test("a cut-off GET within the overlap may start again from 0", async () => {
+    const l = await ledger();
+    const t = await granted(l, 0, 64 * MB);
+    await l.applyLines("log", 1, 1, [{ token: t, status: 200, bytes: 3 * MB }]);
+    expect((await l.take(key, 0, 64 * MB)).state).toBe("granted");
+  });
+
+  test("error answers carry no archive bytes; unknown and stale tokens change nothing", async () => {
+    const l = await ledger();
+    const t = await granted(l, 5 * MB, 64 * MB);
+    expect(await l.applyLines("log", 1, 1, [{ token: "f".repeat(32), status: 200, bytes: 64 * MB }])).toEqual([]);
+    expect((await l.get(key))!.leased).toBe(true);
+    await l.applyLines("log", 1, 2, [{ token: t, status: 416, bytes: 197 }]);
+    expect(await l.get(key)).toEqual({ size: 64 * MB, delivered: 0, used: false, leased: false });
+    // the same line again (its token is spent) does nothing
+    expect(await l.applyLines("log", 1, 3, [{ token: t, status: 200, bytes: 64 * MB }])).toEqual([]);
+    expect((await l.get(key))!.used).toBe(false);
+  });
+
+  test("a lease with no line lapses into 'used', never into 'free'; its late line is ignored", async () => {
+    const l = await ledger({ leaseMs: 1000, overlapBytes: 0 });
+    const t = await granted(l, 0, MB, 0);
+    expect(await l.take(key, 0, MB, 999)).toMatchObject({ state: "busy", retryAfterMs: 1 });
+    expect(await l.take(key, 0, MB, 1000)).toEqual({ state: "used" });
+    expect(await l.applyLines("log", 1, 1, [{ token: t, status: 200, bytes: 10 }])).toEqual([]);
+    expect(await l.used(key)).toBe(true);
+    const other = key.replace("/d/a", "/d/c");
+    await l.take(other, 0, MB, 0);
+    expect(await l.lapse(5000)).toEqual([other]);
+    expect(await l.unburned()).toEqual(expect.arrayContaining([key, other]));
+    await l.markBurned(key);
+    expect(await l.unburned()).toEqual([other]);
+  });
+
+  test("the log position is saved with the lines, and everything survives a restart", async () => {
+    const dir = mkdtempSync(`${tmpdir()}/ledger-`);
+    dirs.push(dir);
+    const l = await ledger(undefined, dir);
+    const t = await granted(l, 0, 10 * MB);
+    await l.applyLines("/var/log/x", 42, 1234, [{ token: t, status: 200, bytes: MB }]);
+    const again = await ledger(undefined, dir);
+    expect(await again.logPosition("/var/log/x")).toEqual({ inode: 42, pos: 1234 });
+    expect(await again.get(key)).toEqual({ size: 10 * MB, delivered: MB, used: false, leased: false });
+  });
+
+  test("an older guard's store: its used and leased links stay refused", async () => {
+    const dir = mkdtempSync(`${tmpdir()}/ledger-old-`);
+    dirs.push(dir);
+    const { Database } = await import("bun:sqlite");
+    const old = new Database(`${dir}/linkguard.sqlite`, { create: true });
+    old.run("CREATE TABLE links (key TEXT PRIMARY KEY, used_at INTEGER, lease_token TEXT, leased_at INTEGER, updated_at INTEGER NOT NULL)");
+    const used = key, leased = key.replace("/d/a", "/d/c"), free = key.replace("/d/a", "/d/e");
+    old.run("INSERT INTO links VALUES (?, 5, NULL, NULL, 5), (?, NULL, 'tok', 7, 7), (?, NULL, NULL, NULL, 9)", [used, leased, free]);
+    old.close();
+    const l = await ledger(undefined, dir);
+    expect(await l.used(used)).toBe(true);
+    expect(await l.used(leased)).toBe(true);
+    expect(await l.used(free)).toBe(false);
+  });
+});

@@ -1,0 +1,170 @@
+/**
+ * @module ledger
+ * What each link has delivered, so every byte of an archive leaves nginx at
+ * most once (up to `overlapBytes`, for bytes the kernel sent but the client
+ * never got). Per link: the archive size, `delivered` (the end of what went
+ * out), whether it is used up, and at most one lease (one GET at a time).
+ *
+ *   take    a GET asks to start at byte S: granted (a lease token) only if no
+ *           lease is held, the link is not used, and S >= delivered - overlap
+ *   finish  nginx's log line of that GET (found by its token): the lease
+ *           ends, delivered grows by what was sent; all of it sent = used
+ *   lapse   a lease older than `leaseMs` with no line: when in doubt the
+ *           link counts as fully delivered (used), never as free
+ *
+ * A used link is refused for good and its archive is burned (deleted) by the
+ * caller. State is in SQLite (db.ts), so it survives a restart.
+ */
+import { randomBytes } from "node:crypto";
+import { migrate, tableExists, type Db } from "../shared/db.ts";
+
+export type TakeResult =
+  | { state: "granted"; token: string }
+  | { state: "used" }
+  | { state: "busy"; retryAfterMs: number }
+  | { state: "behind"; delivered: number; resumeFrom: number; size: number };
+
+/** A GET's end as nginx logged it. */
+export interface Finished {
+  token: string;
+  status: number;
+  bytes: number;
+}
+
+/** What one applied line did to its link. */
+export interface Applied {
+  key: string;
+  delivered: number;
+  size: number;
+  used: boolean;
+}
+
+const SCHEMA = [
+  [
+    `CREATE TABLE guard_links (
+      key TEXT PRIMARY KEY,
+      size INTEGER NOT NULL DEFAULT 0,
+      delivered INTEGER NOT NULL DEFAULT 0,
+      used_at INTEGER,
+      burned_at INTEGER,
+      lease_token TEXT UNIQUE,
+      lease_start INTEGER,
+      leased_at INTEGER,
+      updated_at INTEGER NOT NULL
+    )`,
+    "CREATE INDEX guard_links_leased ON guard_links (leased_at) WHERE leased_at IS NOT NULL",
+    "CREATE INDEX guard_links_unburned ON guard_links (used_at) WHERE used_at IS NOT NULL AND burned_at IS NULL",
+    "CREATE TABLE guard_log_offsets (log TEXT PRIMARY KEY, inode INTEGER NOT NULL, pos INTEGER NOT NULL)",
+  ],
+  // A store of the older lease-only guard: its used links stay used, and a lease it held counts as used (fail closed).
+  async (sql: Db["sql"]) => {
+    if (!(await tableExists(sql, "links"))) return;
+    await sql`INSERT INTO guard_links (key, used_at, updated_at)
+              SELECT key, COALESCE(used_at, leased_at), updated_at FROM links WHERE used_at IS NOT NULL OR leased_at IS NOT NULL`;
+    await sql`DROP TABLE links`;
+  },
+];
+
+export class Ledger {
+  private constructor(
+    private readonly db: Db,
+    private readonly o: { leaseMs: number; overlapBytes: number },
+  ) {}
+
+  static async open(db: Db, o: { leaseMs: number; overlapBytes: number }): Promise<Ledger> {
+    await migrate(db, "linkguard", SCHEMA);
+    return new Ledger(db, o);
+  }
+
+  /** A GET of `key` that nginx will serve from byte `start` of an archive of `size` bytes. */
+  take(key: string, start: number, size: number, now = Date.now()): Promise<TakeResult> {
+    return this.db.tx(async (sql): Promise<TakeResult> => {
+      const [row] = await sql`SELECT delivered, used_at, leased_at FROM guard_links WHERE key = ${key}`;
+      if (row?.used_at != null) return { state: "used" };
+      if (row?.leased_at != null) {
+        const left = Number(row.leased_at) + this.o.leaseMs - now;
+        if (left > 0) return { state: "busy", retryAfterMs: left };
+        await sql`UPDATE guard_links SET used_at = ${now}, lease_token = NULL, lease_start = NULL, leased_at = NULL, updated_at = ${now} WHERE key = ${key}`;
+        return { state: "used" };
+      }
+      const delivered = Number(row?.delivered ?? 0);
+      const resumeFrom = Math.max(0, delivered - this.o.overlapBytes);
+      if (start < resumeFrom) return { state: "behind", delivered, resumeFrom, size };
+      const token = randomBytes(16).toString("hex");
+      await sql`INSERT INTO guard_links (key, size, lease_token, lease_start, leased_at, updated_at)
+                VALUES (${key}, ${size}, ${token}, ${start}, ${now}, ${now})
+                ON CONFLICT (key) DO UPDATE SET size = excluded.size, lease_token = excluded.lease_token,
+                  lease_start = excluded.lease_start, leased_at = excluded.leased_at, updated_at = excluded.updated_at`;
+      return { state: "granted", token };
+    });
+  }
+
+  /** Whether `key` is used up (HEAD answers 410 for it). */
+  async used(key: string): Promise<boolean> {
+    const [row] = await this.db.sql`SELECT used_at FROM guard_links WHERE key = ${key}`;
+    return row?.used_at != null;
+  }
+
+  /**
+   * Applies finished GETs (their log lines) and saves the log position in
+   * the same transaction, so a restart neither misses nor repeats a line.
+   * Lines whose token the ledger did not grant (or granted to a lease that
+   * has since lapsed) are ignored. Returns what each applied line did.
+   */
+  applyLines(log: string, inode: number, pos: number, lines: Finished[], now = Date.now()): Promise<Applied[]> {
+    return this.db.tx(async (sql) => {
+      const applied: Applied[] = [];
+      for (const l of lines) {
+        const [row] = await sql`SELECT key, size, delivered, lease_start FROM guard_links WHERE lease_token = ${l.token}`;
+        if (!row) continue;
+        // Only a 200 (from 0) or a 206 (from the granted start) carried archive bytes; error pages did not.
+        const from = l.status === 200 ? 0 : l.status === 206 ? Number(row.lease_start) : null;
+        const delivered = from === null ? Number(row.delivered) : Math.max(Number(row.delivered), from + l.bytes);
+        const whole = delivered >= Number(row.size);
+        await sql`UPDATE guard_links SET delivered = ${delivered}, used_at = ${whole ? now : null},
+                    lease_token = NULL, lease_start = NULL, leased_at = NULL, updated_at = ${now} WHERE key = ${row.key}`;
+        applied.push({ key: String(row.key), delivered, size: Number(row.size), used: whole });
+      }
+      await sql`INSERT INTO guard_log_offsets (log, inode, pos) VALUES (${log}, ${inode}, ${pos})
+                ON CONFLICT (log) DO UPDATE SET inode = excluded.inode, pos = excluded.pos`;
+      return applied;
+    });
+  }
+
+  /** Where reading `log` stopped (its inode, so a replaced file is read from its start). */
+  async logPosition(log: string): Promise<{ inode: number; pos: number } | null> {
+    const [row] = await this.db.sql`SELECT inode, pos FROM guard_log_offsets WHERE log = ${log}`;
+    return row ? { inode: Number(row.inode), pos: Number(row.pos) } : null;
+  }
+
+  /** Leases older than the lease time with no line: their links count as fully delivered. Returns those keys. */
+  lapse(now = Date.now()): Promise<string[]> {
+    return this.db.tx(async (sql) => {
+      const rows = await sql`SELECT key FROM guard_links WHERE leased_at IS NOT NULL AND leased_at <= ${now - this.o.leaseMs}`;
+      for (const r of rows) await sql`UPDATE guard_links SET used_at = ${now}, lease_token = NULL, lease_start = NULL, leased_at = NULL, updated_at = ${now} WHERE key = ${r.key}`;
+      return rows.map((r: { key: string }) => r.key);
+    });
+  }
+
+  /** Used links whose archive has not been deleted yet. */
+  async unburned(limit = 100): Promise<string[]> {
+    const rows = await this.db.sql`SELECT key FROM guard_links WHERE used_at IS NOT NULL AND burned_at IS NULL LIMIT ${limit}`;
+    return rows.map((r: { key: string }) => r.key);
+  }
+
+  async markBurned(key: string, now = Date.now()): Promise<void> {
+    await this.db.sql`UPDATE guard_links SET burned_at = ${now}, updated_at = ${now} WHERE key = ${key}`;
+  }
+
+  /** What the ledger knows of `key` (tests, logs). */
+  async get(key: string): Promise<{ size: number; delivered: number; used: boolean; leased: boolean } | null> {
+    const [r] = await this.db.sql`SELECT size, delivered, used_at, leased_at FROM guard_links WHERE key = ${key}`;
+    return r ? { size: Number(r.size), delivered: Number(r.delivered), used: r.used_at != null, leased: r.leased_at != null } : null;
+  }
+
+  /** Forgets links untouched since `before` (epoch ms): they expired long ago, so nginx refuses them first. */
+  async prune(before: number): Promise<number> {
+    const r = await this.db.sql`DELETE FROM guard_links WHERE updated_at < ${before} AND leased_at IS NULL AND (used_at IS NULL OR burned_at IS NOT NULL)`;
+    return r.count ?? 0;
+  }
+}

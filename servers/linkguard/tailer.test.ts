@@ -1,0 +1,53 @@
+import { afterAll, expect, test } from "bun:test";
+import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { openDb } from "../shared/db.ts";
+import { createLogger } from "../shared/log.ts";
+import { parseLine } from "./accesslog.ts";
+import { Ledger } from "./ledger.ts";
+import { LogTailer } from "./tailer.ts";
+
+const dir = mkdtempSync(`${tmpdir()}/tailer-`);
+const db = await openDb(dir, "linkguard");
+afterAll(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+const log = createLogger("tailer-test", "error");
+const key = (c: string) => `/d/${c.repeat(32)}/${"b".repeat(32)}.zip`;
+const line = (k: string, status: number, bytes: number, token: string) => `GET ${k} ${status} ${bytes} ${token}\n`;
+
+test("parseLine reads only GET lines with a lease token", () => {
+  const t = "0123456789abcdef0123456789abcdef";
+  expect(parseLine(line(key("a"), 206, 500, t))).toEqual({ path: key("a"), status: 206, bytes: 500, token: t });
+  for (const other of [`HEAD ${key("a")} 200 0 -`, `GET ${key("a")} 403 146 -`, `GET ${key("a")} 200 5 `, "garbage", `GET ${key("a")} 200 5 ${t} extra`]) expect(parseLine(other)).toBeNull();
+});
+
+test("lines are applied once, in order, from the saved position; a replaced file is read from its start", async () => {
+  const ledger = await Ledger.open(db, { leaseMs: 60_000, overlapBytes: 0 });
+  const path = `${dir}/guard.log`;
+  const usedUp: string[] = [];
+  const tail = () => new LogTailer(path, ledger, log, async (k) => void usedUp.push(...k));
+  const grant = async (k: string, size: number) => {
+    const r = await ledger.take(k, 0, size);
+    if (r.state !== "granted") throw new Error(r.state);
+    return r.token;
+  };
+  expect(await tail().poll()).toBe(0); // no file yet
+  const ta = await grant(key("a"), 100);
+  const tb = await grant(key("c"), 100);
+  writeFileSync(path, line(key("a"), 200, 40, ta) + `HEAD ${key("a")} 200 0 -\n` + line(key("c"), 200, 100, tb).slice(0, 20));
+  expect(await tail().poll()).toBe(2); // the half-written third line waits
+  expect(await ledger.get(key("a"))).toMatchObject({ delivered: 40, used: false, leased: false });
+  appendFileSync(path, line(key("c"), 200, 100, tb).slice(20));
+  expect(await tail().poll()).toBe(1); // a new tailer (a restart) resumes after what was applied
+  expect(usedUp).toEqual([key("c")]);
+  expect(await tail().poll()).toBe(0);
+
+  // a replaced file (another inode): read from its start
+  const td = await grant(key("d"), 10);
+  renameSync(path, `${path}.1`);
+  writeFileSync(path, line(key("d"), 200, 10, td));
+  expect(await tail().poll()).toBe(1);
+  expect(usedUp).toEqual([key("c"), key("d")]);
+});
