@@ -1,25 +1,15 @@
 /**
  * @module archive
- * Where archives live. An archive is written under ARCHIVES_DIR/.partial/
- * (never served: nginx serves only /d/<32 hex>/<32 hex>.zip), fsynced, made
- * world-readable and then renamed to ARCHIVES_DIR/<folder>/<job id>.zip.
- * <folder> is an HMAC of the job id under the link secret: unguessable, yet
- * the same on every attempt, so a redo after a crash replaces the same file
- * instead of leaving a second archive.
+ * Putting an archive in place. It is written under ARCHIVES_DIR/.partial/
+ * (never served: nginx serves only the link paths of shared/link.ts),
+ * fsynced, made world-readable and then renamed to
+ * ARCHIVES_DIR/<folder>/<job id>.zip, so a partial archive is never served.
  */
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, open, readdir, rename, rm } from "node:fs/promises";
 import type { Config } from "../shared/config.ts";
 
 type Dirs = Pick<Config, "ARCHIVES_DIR">;
-
-/** The job's unguessable, deterministic archive folder (32 hex characters). */
-export function archiveFolder(secret: string, jobId: string): string {
-  return createHmac("sha256", secret).update(`archive:${jobId}`).digest("hex").slice(0, 32);
-}
-
-/** The path nginx serves the archive at (and the signed part of the link). */
-export const archiveUri = (folder: string, jobId: string) => `/d/${folder}/${jobId}.zip`;
 
 export const partialDir = (c: Dirs) => `${c.ARCHIVES_DIR}/.partial`;
 

@@ -7,12 +7,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { newId } from "../shared/ids.ts";
-import { dataFileName, ensureJobDir, jobDir, writeOutcome } from "../shared/jobfiles.ts";
+import { dataFileName, ensureJobDir, jobDir, readOutcomes, writeOutcome } from "../shared/jobfiles.ts";
 import type { LinkEvent } from "../shared/messages.ts";
 import { keys } from "../shared/topology.ts";
 import { useStack } from "../../test/stack.ts";
-import { entries, fetchLink, photosOnce, unzipTest, watch } from "../../test/e2e/util.ts";
+import { entries, fetchLink, photosOnce, publishWork, unzipTest, waitForLog, watch } from "../../test/e2e/util.ts";
 import type { Config } from "../shared/config.ts";
+import { internalToken, TOKEN_HEADER } from "../shared/secrets.ts";
 
 const archivesOf = (config: Config, id: string) =>
   readdirSync(config.ARCHIVES_DIR, { recursive: true }).map(String).filter((p) => p.endsWith(`${id}.zip`));
@@ -31,18 +32,20 @@ async function makeJob(config: Config, files: ([string, Uint8Array] | null)[]): 
   await ensureJobDir(dir);
   for (const [index, f] of files.entries()) {
     if (!f) {
-      await writeOutcome(dir, { index, url: `http://example.test/${index}`, state: "failed", name: null, file: null, bytes: 0, crc32: null, error: "HTTP 404" });
+      await writeOutcome(dir, { index, total: files.length, url: `http://example.test/${index}`, state: "failed", name: null, file: null, bytes: 0, crc32: null, error: "HTTP 404" });
       continue;
     }
     const file = dataFileName(index, f[0]);
     writeFileSync(`${dir}/${file}`, f[1]);
-    await writeOutcome(dir, { index, url: `http://example.test/${f[0]}`, state: "done", name: f[0], file, bytes: f[1].length, crc32: crc32(f[1]), error: null });
+    await writeOutcome(dir, { index, total: files.length, url: `http://example.test/${f[0]}`, state: "done", name: f[0], file, bytes: f[1].length, crc32: crc32(f[1]), error: null });
   }
   return id;
 }
 
 const csv = (rows: number) => new TextEncoder().encode(Array.from({ length: rows }, (_, i) => `${i},row ${i % 97},${(i * 7919) % 10007}\n`).join(""));
-const post = (config: Config, id: string) => fetch(`${config.COMPRESSOR_URL}/jobs/${id}`, { method: "POST" });
+/** POSTs a job the way the downloader does: its file count and the internal token. */
+const post = (config: Config, id: string, total = 1, token = internalToken(config)) =>
+  fetch(`${config.COMPRESSOR_URL}/jobs/${id}`, { method: "POST", headers: { [TOKEN_HEADER]: token }, body: JSON.stringify({ total }) });
 
 async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
   const end = Date.now() + ms;
@@ -63,7 +66,7 @@ describe("compressor", () => {
     const id = await makeJob(config, files);
     const w = await watch(config, keys.jobAll(id));
     try {
-      const r = await post(config, id);
+      const r = await post(config, id, files.length);
       expect(r.status).toBe(202);
       const link = await until(() => w.events.find((e) => e.ev.type === "link")?.ev as LinkEvent | undefined, 30_000, "the link");
       await Bun.sleep(200);
@@ -94,13 +97,13 @@ describe("compressor", () => {
       const t = await unzipTest(got.body);
       expect(t.code, t.out).toBe(0);
 
-      // A repeat POST (a downloader retrying) finds the finished job: 200, no new event, no second archive.
+      // Downloaded whole, the archive is burned; a repeat POST (a downloader retrying) finds the finished job: 200, nothing rebuilt.
       const n = w.events.length;
-      const again = await post(config, id);
+      const again = await post(config, id, files.length);
       expect([again.status, await again.json()]).toEqual([200, { state: "done" }]);
       await Bun.sleep(500);
       expect(w.events.length).toBe(n);
-      expect(archivesOf(config, id).length).toBe(1);
+      expect(archivesOf(config, id)).toEqual([]);
     } finally {
       await w.close();
     }
@@ -111,7 +114,7 @@ describe("compressor", () => {
     const id = await makeJob(config, [null, null, null]);
     const w = await watch(config, keys.jobAll(id));
     try {
-      expect((await post(config, id)).status).toBe(202);
+      expect((await post(config, id, 3)).status).toBe(202);
       const failed = await until(() => w.events.find((e) => e.ev.type === "failed")?.ev, 30_000, "the failure");
       expect(failed).toMatchObject({ type: "failed", jobId: id, error: "none of the 3 files could be downloaded" });
       expect(existsSync(jobDir(config, id))).toBe(false);
@@ -123,6 +126,30 @@ describe("compressor", () => {
 
   test("a POST with something else than a job id is 400", async () => {
     const { config } = await useStack();
-    expect((await fetch(`${config.COMPRESSOR_URL}/jobs/nope`, { method: "POST" })).status).toBe(400);
+    expect((await post(config, "nope")).status).toBe(400);
+  }, 60_000);
+
+  test("only holders of the internal token get in; a job missing a file is never built (409), however it is asked", async () => {
+    const { config } = await useStack();
+    const photo = photosOnce()[0]!;
+    const id = await makeJob(config, [[photo.name, photo.bytes], null]);
+    // The outcome of the job's third URL is not there: the job is not complete.
+    for (const o of await readOutcomes(jobDir(config, id))) await writeOutcome(jobDir(config, id), { ...o, total: 3 });
+    for (const token of ["", "not-the-token"]) expect((await post(config, id, 3, token)).status).toBe(403);
+    for (const total of [3, 2, 1]) {
+      const r = await post(config, id, total);
+      expect([total, r.status]).toEqual([total, 409]);
+    }
+    // A compress request on the queue (as a holder of broker credentials could send) is refused the same way.
+    const w = await watch(config, keys.jobAll(id));
+    try {
+      await publishWork(config, keys.compress(id), { v: 1, jobId: id, total: 1 });
+      await waitForLog(config, "compressor", ["not every file of the job is accounted for", id]);
+      expect(w.events).toEqual([]);
+      expect(archivesOf(config, id)).toEqual([]);
+      expect(existsSync(jobDir(config, id))).toBe(true);
+    } finally {
+      await w.close();
+    }
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import type { ConfirmChannel, ConsumeMessage } from "amqplib";
 import { settle, type Broker } from "../shared/broker.ts";
 import { MalformedMessage } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
-import { parseCompressRequest } from "../shared/messages.ts";
+import { parseCompressRequest, type CompressRequest } from "../shared/messages.ts";
 import type { InFlight } from "../shared/shutdown.ts";
 import { COMPRESS_QUEUE } from "../shared/topology.ts";
 import type { JobResult } from "./job.ts";
@@ -25,7 +25,7 @@ export interface ConsumerDeps {
   inflight: InFlight;
   /** aborted on shutdown: the running job stops and is left for redelivery */
   signal: AbortSignal;
-  run(jobId: string, signal: AbortSignal): Promise<JobResult>;
+  run(req: CompressRequest, signal: AbortSignal): Promise<JobResult>;
   fail(jobId: string, error: string): Promise<void>;
   retryDelayMs?: number;
 }
@@ -43,27 +43,29 @@ export class CompressConsumer {
   }
 
   private async receive(msg: ConsumeMessage, ch: ConfirmChannel): Promise<void> {
-    let jobId: string;
+    let req: CompressRequest;
     try {
-      jobId = parseCompressRequest(msg.content).jobId;
+      req = parseCompressRequest(msg.content);
     } catch (err) {
       if (!(err instanceof MalformedMessage)) throw err;
       this.deps.log.warn("malformed compress request; dead-lettered", { err: err.message });
       settle(ch, msg, "dead");
       return;
     }
+    const jobId = req.jobId;
     // Two requests for one job (a retried POST, a redelivery) run one after the other; the second finds the record.
     const prev = this.chains.get(jobId) ?? Promise.resolve();
-    const next = prev.then(() => this.deps.inflight.run(() => this.handle(jobId, msg, ch)));
+    const next = prev.then(() => this.deps.inflight.run(() => this.handle(req, msg, ch)));
     this.chains.set(jobId, next);
     await next;
     if (this.chains.get(jobId) === next) this.chains.delete(jobId);
   }
 
-  private async handle(jobId: string, msg: ConsumeMessage, ch: ConfirmChannel): Promise<void> {
+  private async handle(req: CompressRequest, msg: ConsumeMessage, ch: ConfirmChannel): Promise<void> {
     const { log, signal } = this.deps;
+    const jobId = req.jobId;
     try {
-      const result = await this.deps.run(jobId, signal);
+      const result = await this.deps.run(req, signal);
       this.attempts.delete(jobId);
       settle(ch, msg, "ack");
       log.info("job done", { jobId, result });

@@ -7,7 +7,8 @@ import { loadConfig, amqpUrl } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
 import { Broker } from "../shared/broker.ts";
 import { encode, type CompressRequest } from "../shared/messages.ts";
-import { readSecret } from "../shared/securelink.ts";
+import { allAccountedFor, jobDir, readOutcomes } from "../shared/jobfiles.ts";
+import { internalToken, linkSecret } from "../shared/secrets.ts";
 import { InFlight, onShutdown } from "../shared/shutdown.ts";
 import { PROGRESS_EXCHANGE, WORK_EXCHANGE, keys } from "../shared/topology.ts";
 import { clearPartials } from "./archive.ts";
@@ -18,7 +19,7 @@ import { Records } from "./records.ts";
 
 const config = loadConfig();
 const log = createLogger("compressor", config.LOG_LEVEL);
-const secret = readSecret(config.RUN_DIR);
+const secret = linkSecret(config);
 const records = new Records(config);
 const removed = await clearPartials(config);
 if (removed > 0) log.info("removed partial archives left by a previous run", { removed });
@@ -39,7 +40,7 @@ const consumer = new CompressConsumer({
   log,
   inflight,
   signal: stopping.signal,
-  run: (jobId, signal) => compressJob(jobDeps, jobId, signal),
+  run: (req, signal) => compressJob(jobDeps, req, signal),
   fail: (jobId, error) => failJob(jobDeps, jobId, error),
 });
 const broker = await Broker.open({
@@ -53,8 +54,10 @@ const broker = await Broker.open({
 
 const app = compressorApp({
   records,
+  token: internalToken(config),
+  accountedFor: async (jobId, total) => allAccountedFor(await readOutcomes(jobDir(config, jobId)), total),
   healthy: () => broker.connected,
-  request: (jobId) => broker.publish(WORK_EXCHANGE, keys.compress(jobId), encode({ v: 1, jobId } satisfies CompressRequest), { persistent: true }),
+  request: (jobId, total) => broker.publish(WORK_EXCHANGE, keys.compress(jobId), encode({ v: 1, jobId, total } satisfies CompressRequest), { persistent: true }),
 });
 const server = Bun.serve({ hostname: config.HOST, port: config.COMPRESSOR_PORT, fetch: app.fetch });
 log.info("ready", { http: `${config.HOST}:${server.port}` });

@@ -1,6 +1,7 @@
 /** compressJob against real folders and a recording publisher (the broker is tested through the stack). */
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { crc32 } from "node:zlib";
 import { unzipSync } from "fflate";
@@ -8,8 +9,7 @@ import { dataFileName, ensureJobDir, jobDir, writeOutcome } from "../shared/jobf
 import { newId } from "../shared/ids.ts";
 import { createLogger } from "../shared/log.ts";
 import type { JobEvent } from "../shared/messages.ts";
-import { signature } from "../shared/securelink.ts";
-import { archiveFolder } from "./archive.ts";
+import { archiveFolder, signature } from "../shared/link.ts";
 import { compressJob, failJob, type JobDeps } from "./job.ts";
 import { Records } from "./records.ts";
 
@@ -39,12 +39,12 @@ async function makeJob(files: ([string, Uint8Array] | null)[]): Promise<string> 
   await ensureJobDir(dir);
   for (const [index, f] of files.entries()) {
     if (!f) {
-      await writeOutcome(dir, { index, url: `http://x/${index}`, state: "failed", name: null, file: null, bytes: 0, crc32: null, error: "HTTP 404" });
+      await writeOutcome(dir, { index, total: files.length, url: `http://x/${index}`, state: "failed", name: null, file: null, bytes: 0, crc32: null, error: "HTTP 404" });
       continue;
     }
     const fileName = dataFileName(index, f[0]);
     writeFileSync(`${dir}/${fileName}`, f[1]);
-    await writeOutcome(dir, { index, url: `http://x/${f[0]}`, state: "done", name: f[0], file: fileName, bytes: f[1].length, crc32: crc32(f[1]), error: null });
+    await writeOutcome(dir, { index, total: files.length, url: `http://x/${f[0]}`, state: "done", name: f[0], file: fileName, bytes: f[1].length, crc32: crc32(f[1]), error: null });
   }
   return id;
 }
@@ -55,7 +55,7 @@ const text = (s: string, n: number) => new TextEncoder().encode(s.repeat(n));
 describe("compressJob", () => {
   test("builds one archive in its HMAC folder, signs the link, announces 0..100 then the link, removes the folder", async () => {
     const id = await makeJob([["cat.jpg", new Uint8Array([0xff, 0xd8, 1, 2, 3])], ["notes.txt", text("hello ", 5000)], null, ["cat.jpg", text("second cat", 10)]]);
-    expect(await compressJob(deps(), id)).toBe("ready");
+    expect(await compressJob(deps(), { jobId: id })).toBe("ready");
 
     const folder = archiveFolder(secret, id);
     expect(folder).toMatch(/^[0-9a-f]{32}$/);
@@ -89,7 +89,7 @@ describe("compressJob", () => {
     // Again (a duplicate request or a redelivery): nothing happens, no second archive.
     events = [];
     const mtime = statSync(path).mtimeMs;
-    expect(await compressJob(deps(), id)).toBe("already-finished");
+    expect(await compressJob(deps(), { jobId: id })).toBe("already-finished");
     expect(events).toEqual([]);
     expect(archivesOf(id).length).toBe(1);
     expect(statSync(path).mtimeMs).toBe(mtime);
@@ -98,12 +98,12 @@ describe("compressJob", () => {
   test("a crash after the record but before the link went out: the redo announces the same link, builds nothing", async () => {
     const id = await makeJob([["a.txt", text("a", 1000)]]);
     failPublish = (ev) => ev.type === "link";
-    await expect(compressJob(deps(), id)).rejects.toThrow("broker gone");
+    await expect(compressJob(deps(), { jobId: id })).rejects.toThrow("broker gone");
     const first = (await deps().records.get(id))!;
     expect(first.announced).toBe(false);
     failPublish = null;
     events = [];
-    expect(await compressJob(deps(), id)).toBe("already-finished");
+    expect(await compressJob(deps(), { jobId: id })).toBe("already-finished");
     expect(events.map((e) => e.ev.type)).toEqual(["compress", "link"]);
     expect((events[1]!.ev as { link: string }).link).toBe(first.link!);
     expect((await deps().records.get(id))!.announced).toBe(true);
@@ -111,9 +111,19 @@ describe("compressJob", () => {
     expect(existsSync(jobDir(config, id))).toBe(false);
   });
 
+  test("a job whose files are not all accounted for is not built, whatever file count is claimed", async () => {
+    const id = await makeJob([["a.txt", text("a", 10)], ["b.txt", text("b", 10)]]);
+    await rm(`${jobDir(config, id)}/.done/001.json`);
+    for (const total of [undefined, 1, 2, 3]) expect(await compressJob(deps(), { jobId: id, total })).toBe("incomplete");
+    expect(events).toEqual([]);
+    expect(archivesOf(id)).toEqual([]);
+    expect(existsSync(jobDir(config, id))).toBe(true);
+    expect(await deps().records.get(id)).toBeNull();
+  });
+
   test("no file downloaded: the job fails with a clear message, nothing archived", async () => {
     const id = await makeJob([null, null]);
-    expect(await compressJob(deps(), id)).toBe("failed");
+    expect(await compressJob(deps(), { jobId: id })).toBe("failed");
     expect(events.map((e) => [e.key, e.ev.type])).toEqual([[`job.${id}.failed`, "failed"]]);
     expect((events[0]!.ev as { error: string }).error).toBe("none of the 2 files could be downloaded");
     expect(archivesOf(id)).toEqual([]);
@@ -123,7 +133,7 @@ describe("compressJob", () => {
 
   test("an archive past the zip32 limit fails the job (no zip64), nothing left behind", async () => {
     const id = await makeJob([["a.bin", crypto.getRandomValues(new Uint8Array(50_000))]]);
-    expect(await compressJob(deps({ limit: 20_000 }), id)).toBe("failed");
+    expect(await compressJob(deps({ limit: 20_000 }), { jobId: id })).toBe("failed");
     expect((events.at(-1)!.ev as { error: string }).error).toMatch(/too big for one archive.*4 GiB/);
     expect(archivesOf(id)).toEqual([]);
     expect(readdirSync(`${config.ARCHIVES_DIR}/.partial`).filter((n) => n.startsWith(id))).toEqual([]);
@@ -134,6 +144,6 @@ describe("compressJob", () => {
     await failJob(deps(), id, "the archive could not be built");
     await failJob(deps(), id, "again");
     expect(events.map((e) => (e.ev as { error: string }).error)).toEqual(["the archive could not be built"]);
-    expect(await compressJob(deps(), id)).toBe("already-finished");
+    expect(await compressJob(deps(), { jobId: id })).toBe("already-finished");
   });
 });

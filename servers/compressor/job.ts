@@ -10,12 +10,12 @@
 import { rm, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Config } from "../shared/config.ts";
-import { jobDir, readOutcomes, type FileOutcome } from "../shared/jobfiles.ts";
+import { allAccountedFor, jobDir, readOutcomes, type FileOutcome } from "../shared/jobfiles.ts";
+import { archiveFolder, jobLink } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
-import type { JobEvent } from "../shared/messages.ts";
-import { signLink } from "../shared/securelink.ts";
+import type { CompressRequest, JobEvent } from "../shared/messages.ts";
 import { keys } from "../shared/topology.ts";
-import { archiveFolder, archiveUri, partialPath, publishArchive } from "./archive.ts";
+import { partialPath, publishArchive } from "./archive.ts";
 import { ArchiveTooLarge } from "./errors.ts";
 import { EntryNames } from "./names.ts";
 import { Progress } from "./progress.ts";
@@ -35,7 +35,7 @@ export interface JobDeps {
   limit?: number;
 }
 
-export type JobResult = "ready" | "failed" | "already-finished";
+export type JobResult = "ready" | "failed" | "already-finished" | "incomplete";
 
 /** A generous upper bound of the zip's size (deflate never grows data by more than ~0.1%). */
 export function estimateZipBytes(files: { name: string; bytes: number }[]): number {
@@ -92,8 +92,13 @@ export async function failJob(deps: JobDeps, jobId: string, error: string): Prom
   await finish(deps, failedRecord(jobId, error), null);
 }
 
-/** Builds, publishes and announces the archive of `jobId` (see the module doc). */
-export async function compressJob(deps: JobDeps, jobId: string, signal?: AbortSignal): Promise<JobResult> {
+/**
+ * Builds, publishes and announces the archive of `req.jobId` (see the module
+ * doc). A job whose files are not all accounted for is left alone
+ * ("incomplete"): the downloader that writes its last outcome asks again.
+ */
+export async function compressJob(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total">, signal?: AbortSignal): Promise<JobResult> {
+  const jobId = req.jobId;
   const known = await deps.records.get(jobId);
   if (known?.announced) return "already-finished";
   if (known) {
@@ -104,6 +109,10 @@ export async function compressJob(deps: JobDeps, jobId: string, signal?: AbortSi
 
   const dir = jobDir(deps.config, jobId);
   const outcomes = await readOutcomes(dir);
+  if (!allAccountedFor(outcomes, req.total)) {
+    deps.log.warn("not every file of the job is accounted for; not compressing it now", { jobId, outcomes: outcomes.length, total: req.total });
+    return "incomplete";
+  }
   const files = await sources(dir, outcomes, deps.log);
   if (files.length === 0) {
     const error = outcomes.length === 0 ? "no downloaded files were found for this job" : `none of the ${outcomes.length} files could be downloaded`;
@@ -133,10 +142,9 @@ export async function compressJob(deps: JobDeps, jobId: string, signal?: AbortSi
     if (f.crc32 !== null && (f.crc32 >>> 0) !== e.crc32) deps.log.warn("file changed since download (CRC differs); archived as it is on disk", { jobId, entry: e.name });
   }
 
-  const folder = archiveFolder(deps.secret, jobId);
-  await publishArchive(deps.config, partial, folder, jobId);
+  await publishArchive(deps.config, partial, archiveFolder(deps.secret, jobId), jobId);
   const expires = Math.floor(Date.now() / 1000) + deps.config.LINK_TTL_SECONDS;
-  const link = signLink(deps.config.PUBLIC_URL, archiveUri(folder, jobId), expires, deps.secret);
+  const link = jobLink({ publicUrl: deps.config.PUBLIC_URL, secret: deps.secret, jobId, expires });
   deps.log.info("archive ready", { jobId, entries: result.entries.length, bytes: result.bytes, input: total });
   return finish(deps, {
     jobId, state: "ready", link, expiresAt: new Date(expires * 1000).toISOString(), bytes: result.bytes, entries: result.entries.length,

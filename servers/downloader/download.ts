@@ -122,11 +122,11 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
         throw diskFailure(err);
       }
     });
-    return { index: req.index, url: req.url, state: "done", name: progress.name, file, bytes: saved.bytes, crc32: saved.crc32, error: null };
+    return { index: req.index, total: req.total, url: req.url, state: "done", name: progress.name, file, bytes: saved.bytes, crc32: saved.crc32, error: null };
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {});
     if (!(err instanceof DownloadFailed)) throw err;
-    return { index: req.index, url: req.url, state: "failed", name: progress.name, file: null, bytes: progress.bytes, crc32: null, error: err.message };
+    return { index: req.index, total: req.total, url: req.url, state: "failed", name: progress.name, file: null, bytes: progress.bytes, crc32: null, error: err.message };
   } finally {
     watchdog.dispose();
   }

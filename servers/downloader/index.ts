@@ -8,6 +8,7 @@ import { Broker } from "../shared/broker.ts";
 import { serveHealth } from "../shared/health.ts";
 import { createLogger } from "../shared/log.ts";
 import { encode } from "../shared/messages.ts";
+import { internalToken } from "../shared/secrets.ts";
 import { InFlight, onShutdown } from "../shared/shutdown.ts";
 import { DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, keys } from "../shared/topology.ts";
 import { downloadHandler } from "./consumer.ts";
@@ -24,7 +25,7 @@ const stopping = new AbortController();
 const inflight = new InFlight();
 
 const hosts = new HostLimit(config.PER_HOST_CONCURRENCY);
-const compressor = new CompressorClient({ compressorUrl: config.COMPRESSOR_URL, log, signal: stopping.signal });
+const compressor = new CompressorClient({ compressorUrl: config.COMPRESSOR_URL, token: internalToken(config), log, signal: stopping.signal });
 // one handler for the life of the process (not per channel): it remembers the
 // files in progress, so a redelivery after a reconnect waits for them
 let handler: ReturnType<typeof downloadHandler> | null = null;

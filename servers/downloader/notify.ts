@@ -1,16 +1,20 @@
 /**
  * @module notify
  * Tells the compressor that a job has all of its files: `POST
- * ${COMPRESSOR_URL}/jobs/<id>` with the id as text/plain, retried with
+ * ${COMPRESSOR_URL}/jobs/<id>` with `{"total": <file count>}` and the
+ * internal token, retried with
  * backoff until it answers 2xx. The compressor is idempotent, so two
  * downloaders (or a redelivery) posting the same job is fine; within one
  * process, files of a job that finish together share one request.
  */
 import { TransientError } from "../shared/errors.ts";
+import { TOKEN_HEADER } from "../shared/secrets.ts";
 import type { Logger } from "../shared/log.ts";
 
 export interface NotifyOptions {
   compressorUrl: string;
+  /** the internal token the compressor asks of its callers */
+  token: string;
   log: Logger;
   /** aborted on shutdown: stop retrying (the message stays unacked and is redelivered) */
   signal?: AbortSignal;
@@ -31,7 +35,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /** Resolves once the compressor accepted `jobId`; throws `TransientError` only when `signal` aborts first. */
-export async function notifyCompressor(jobId: string, o: NotifyOptions): Promise<void> {
+export async function notifyCompressor(jobId: string, total: number, o: NotifyOptions): Promise<void> {
   const url = `${o.compressorUrl}/jobs/${jobId}`;
   for (let attempt = 0; ; attempt++) {
     if (o.signal?.aborted) throw new TransientError("shutting down before the compressor accepted the job");
@@ -39,8 +43,8 @@ export async function notifyCompressor(jobId: string, o: NotifyOptions): Promise
     try {
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "text/plain" },
-        body: jobId,
+        headers: { "content-type": "application/json", [TOKEN_HEADER]: o.token },
+        body: JSON.stringify({ total }),
         signal: AbortSignal.timeout(o.timeoutMs ?? 10_000),
         proxy: false,
       });
@@ -66,10 +70,10 @@ export class CompressorClient {
   constructor(private readonly opts: NotifyOptions) {}
 
   /** Resolves once the compressor accepted `jobId` (see `notifyCompressor`). */
-  notify(jobId: string): Promise<void> {
+  notify(jobId: string, total: number): Promise<void> {
     let p = this.pending.get(jobId);
     if (!p) {
-      p = notifyCompressor(jobId, this.opts).finally(() => this.pending.delete(jobId));
+      p = notifyCompressor(jobId, total, this.opts).finally(() => this.pending.delete(jobId));
       this.pending.set(jobId, p);
     }
     return p;

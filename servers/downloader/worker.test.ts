@@ -14,7 +14,8 @@ import { jobDir, readOutcome, readOutcomes } from "../shared/jobfiles.ts";
 import type { DownloadRequest, FileEvent } from "../shared/messages.ts";
 import { HostLimit } from "./hostlimit.ts";
 import { CompressorClient } from "./notify.ts";
-import { jobComplete, processFile, type WorkerDeps } from "./worker.ts";
+import { processFile, type WorkerDeps } from "./worker.ts";
+import { jobComplete } from "../shared/jobfiles.ts";
 
 const timeline: string[] = [];
 const fileHits = new Map<string, number>();
@@ -40,7 +41,7 @@ const compressor = Bun.serve({
       timeline.push(`refused ${id}`);
       return new Response("not yet", { status: 503 });
     }
-    timeline.push(`post ${id} ${body} ${req.headers.get("content-type")}`);
+    timeline.push(`post ${id} ${body} ${req.headers.get("x-linkpack-token")}`);
     return Response.json({ state: "queued" }, { status: 202 });
   },
 });
@@ -67,7 +68,7 @@ const deps = (over: Partial<WorkerDeps["config"]> = {}, signal?: AbortSignal): W
     ...over,
   },
   log,
-  compressor: new CompressorClient({ compressorUrl: `http://127.0.0.1:${compressor.port}`, log, signal }),
+  compressor: new CompressorClient({ compressorUrl: `http://127.0.0.1:${compressor.port}`, token: "internal-test-token", log, signal }),
   resolver: async () => [],
   hosts: new HostLimit(2),
   publish: async (ev: FileEvent, persistent) => void (persistent && timeline.push(`${ev.state} ${ev.jobId} ${ev.index}`)),
@@ -92,7 +93,7 @@ describe("processFile", () => {
     expect(timeline).toEqual([`done ${job} 0`, `failed ${job} 2`]); // not complete: no hand-over yet
     refuseNext = 2; // the compressor is not ready twice: retried with backoff
     await processFile(request(job, 1, 3), d);
-    expect(timeline).toEqual([`done ${job} 0`, `failed ${job} 2`, `done ${job} 1`, `refused ${job}`, `refused ${job}`, `post ${job} ${job} text/plain`]);
+    expect(timeline).toEqual([`done ${job} 0`, `failed ${job} 2`, `done ${job} 1`, `refused ${job}`, `refused ${job}`, `post ${job} {"total":3} internal-test-token`]);
     const outcomes = await readOutcomes(jobDir(d.config, job));
     expect(outcomes.map((o) => [o.index, o.state, o.error])).toEqual([
       [0, "done", null],
@@ -113,7 +114,8 @@ describe("processFile", () => {
     await processFile(req, d);
     expect(fileHits.get(`/${job}/f0.txt`)).toBe(1);
     expect(await readOutcome(jobDir(d.config, job), 0)).toEqual(before);
-    expect(timeline).toEqual([`done ${job} 0`, `post ${job} ${job} text/plain`, `done ${job} 0`, `post ${job} ${job} text/plain`]);
+    const post = `post ${job} {"total":1} internal-test-token`;
+    expect(timeline).toEqual([`done ${job} 0`, post, `done ${job} 0`, post]);
   });
 
   test("a job folder that cannot be created is a TransientError (the message is requeued, nothing recorded)", async () => {
@@ -129,8 +131,9 @@ describe("processFile", () => {
     const d = deps();
     refuseNext = 1; // keeps the first request pending (it retries after a pause) while the others finish
     await Promise.all([0, 1, 2].map((i) => processFile(request(job, i, 3), d)));
-    expect(timeline.filter((t) => t.startsWith("post") || t.startsWith("refused"))).toEqual([`refused ${job}`, `post ${job} ${job} text/plain`]);
-    expect(timeline.at(-1)).toBe(`post ${job} ${job} text/plain`);
+    const post = `post ${job} {"total":3} internal-test-token`;
+    expect(timeline.filter((t) => t.startsWith("post") || t.startsWith("refused"))).toEqual([`refused ${job}`, post]);
+    expect(timeline.at(-1)).toBe(post);
   });
 
   test("shutdown stops the hand-over retries with a TransientError (the message stays unacked)", async () => {

@@ -10,7 +10,7 @@
  * When this resolves the message may be acked. A `TransientError` means
  * "not now": the message goes back to the queue.
  */
-import { ensureJobDir, finishedJobRecord, jobDir, outcomeIndexes, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
+import { ensureJobDir, finishedJobRecord, jobComplete, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
 import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
@@ -25,13 +25,6 @@ export interface WorkerDeps extends DownloadDeps {
   log: Logger;
   hosts: HostLimit;
   compressor: Pick<CompressorClient, "notify">;
-}
-
-/** Whether every index 0..total-1 of the job in `dir` has an outcome. */
-export async function jobComplete(dir: string, total: number): Promise<boolean> {
-  const done = await outcomeIndexes(dir);
-  for (let i = 0; i < total; i++) if (!done.has(i)) return false;
-  return true;
 }
 
 async function disk<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -67,7 +60,7 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps): Promi
   await deps.publish(finalEvent(req, outcome), true);
   if (await jobComplete(dir, req.total)) {
     log.info("job has all its files; handing it to the compressor", { job: req.jobId, total: req.total });
-    await deps.compressor.notify(req.jobId);
+    await deps.compressor.notify(req.jobId, req.total);
   }
   return outcome;
 }

@@ -17,6 +17,8 @@ import type { Config } from "./config.ts";
 
 export interface FileOutcome {
   index: number;
+  /** the job's number of URLs (absent in outcomes written before it was recorded) */
+  total?: number;
   url: string;
   state: "done" | "failed";
   /** sanitised file name (the zip entry name before de-duplication); null if failed before one was known */
@@ -76,6 +78,28 @@ async function outcomeNames(dir: string): Promise<string[]> {
 /** Indexes of the finished outcomes, from file names alone (nothing parsed). */
 export async function outcomeIndexes(dir: string): Promise<Set<number>> {
   return new Set((await outcomeNames(dir)).map((n) => Number(n.slice(0, -".json".length))));
+}
+
+/** Whether every index 0..total-1 of the job in `dir` has an outcome (from file names alone). */
+export async function jobComplete(dir: string, total: number): Promise<boolean> {
+  const done = await outcomeIndexes(dir);
+  for (let i = 0; i < total; i++) if (!done.has(i)) return false;
+  return true;
+}
+
+/**
+ * Whether `outcomes` account for every file of their job: the file count is
+ * the one the outcomes record (or, for older outcomes without it, `claimed`),
+ * they all agree, and every index below it has an outcome.
+ */
+export function allAccountedFor(outcomes: FileOutcome[], claimed?: number): boolean {
+  const recorded = new Set(outcomes.map((o) => o.total).filter((t) => t !== undefined));
+  if (recorded.size > 1 || (claimed !== undefined && recorded.size === 1 && !recorded.has(claimed))) return false;
+  const total = recorded.size === 1 ? [...recorded][0]! : claimed;
+  if (total === undefined || total < 1) return false;
+  const seen = new Set(outcomes.map((o) => o.index));
+  for (let i = 0; i < total; i++) if (!seen.has(i)) return false;
+  return outcomes.every((o) => o.index < total);
 }
 
 /** Every finished outcome, by index. */

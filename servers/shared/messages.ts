@@ -11,8 +11,8 @@ export const VERSION = 1;
 
 /** One URL of a job, for the downloaders. */
 export interface DownloadRequest { v: 1; jobId: string; index: number; total: number; url: string }
-/** A job whose files are all in, for the compressor. */
-export interface CompressRequest { v: 1; jobId: string }
+/** A job whose files are all in, for the compressor; `total` is its file count (absent in older requests). */
+export interface CompressRequest { v: 1; jobId: string; total?: number }
 
 export type FileState = "queued" | "downloading" | "done" | "failed";
 export interface FileEvent {
@@ -69,7 +69,8 @@ export function parseDownloadRequest(buf: Buffer | string): DownloadRequest {
 }
 
 export function parseCompressRequest(buf: Buffer | string): CompressRequest {
-  return { v: 1, jobId: jobId(obj(buf)) };
+  const o = obj(buf);
+  return o.total === undefined ? { v: 1, jobId: jobId(o) } : { v: 1, jobId: jobId(o), total: int(o, "total", 1) };
 }
 
 /** Checks a progress event (job or clock) enough for the store and the page to rely on it. */

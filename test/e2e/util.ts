@@ -4,7 +4,7 @@ import { unzipSync } from "fflate";
 import { amqpUrl, type Config } from "../../servers/shared/config.ts";
 import type { JobView } from "../../servers/shared/jobstate.ts";
 import { parseProgressEvent, type ProgressEvent } from "../../servers/shared/messages.ts";
-import { PROGRESS_EXCHANGE } from "../../servers/shared/topology.ts";
+import { PROGRESS_EXCHANGE, WORK_EXCHANGE } from "../../servers/shared/topology.ts";
 import type { Fixtures } from "../fixtures.ts";
 import { photoSet, type Photo } from "../images.ts";
 
@@ -77,4 +77,27 @@ export async function watch(config: Config, pattern: string): Promise<{ events: 
   const events: { key: string; ev: ProgressEvent }[] = [];
   await ch.consume(queue, (m) => m && events.push({ key: m.fields.routingKey, ev: parseProgressEvent(m.content) }), { noAck: true });
   return { events, close: () => conn.close().catch(() => {}) };
+}
+
+/** Publishes `msg` on the work exchange with `routingKey`, as any holder of broker credentials could. */
+export async function publishWork(config: Config, routingKey: string, msg: object): Promise<void> {
+  const conn = await amqp.connect(amqpUrl(config));
+  try {
+    const ch = await conn.createConfirmChannel();
+    await new Promise<void>((resolve, reject) => ch.publish(WORK_EXCHANGE, routingKey, Buffer.from(JSON.stringify(msg)), { persistent: true }, (err) => (err ? reject(err) : resolve())));
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
+/** Waits until `RUN_DIR/logs/<part>.log` has a line containing every one of `parts`. */
+export async function waitForLog(config: Config, part: string, parts: string[], ms = 30_000): Promise<string> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const text = await Bun.file(`${config.RUN_DIR}/logs/${part}.log`).text().catch(() => "");
+    const line = text.split("\n").find((l) => parts.every((p) => l.includes(p)));
+    if (line) return line;
+    if (Date.now() > end) throw new Error(`no line with ${JSON.stringify(parts)} in ${part}.log after ${ms} ms`);
+    await Bun.sleep(50);
+  }
 }
