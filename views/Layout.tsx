@@ -4,12 +4,20 @@
  */
 import type { Child } from "hono/jsx";
 
-/** htmx: swap the form back in on 400 (validation errors), not on other errors. */
+/**
+ * htmx: swap the form back in when the server re-rendered it (what was wrong
+ * with the post, or a limit), not on other errors. No eval, no script tags
+ * from swapped content, and no injected indicator `<style>` (the CSP allows
+ * none; app.css styles `.htmx-indicator`).
+ */
 const HTMX_CONFIG = JSON.stringify({
+  includeIndicatorStyles: false,
+  allowEval: false,
+  allowScriptTags: false,
   responseHandling: [
     { code: "204", swap: false },
     { code: "[23]..", swap: true },
-    { code: "400", swap: true, error: false },
+    { code: "^(400|408|413|415|429|503)$", swap: true, error: false },
     { code: "[45]..", swap: false, error: true },
   ],
 });

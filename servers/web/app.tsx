@@ -2,7 +2,8 @@
  * @module app
  * The web server's routes (Hono): the API of CONTRACT.md and the pages.
  * API clients get JSON; a browser's form post gets a redirect (or the form
- * again with its errors). `app.onError` renders every error the same way.
+ * again with its errors). Every answer carries the security headers.
+ * `app.onError` renders every error the same way.
  */
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -11,6 +12,7 @@ import { isId } from "../shared/ids.ts";
 import type { JobView } from "../shared/jobstate.ts";
 import { HomePage } from "../../views/HomePage.tsx";
 import { JobPage } from "../../views/JobPage.tsx";
+import { securityHeaders } from "./security.ts";
 import type { JobStore } from "./store.ts";
 import { checkUrls, InvalidRequest, readCandidates, type Candidate } from "./urls.ts";
 
@@ -34,6 +36,7 @@ const wantsJson = (req: Request) => {
 export function createApp(deps: WebDeps): Hono {
   const { config, store } = deps;
   const app = new Hono();
+  app.use(securityHeaders());
   deps.extend?.(app);
 
   app.get("/healthz", (c) => (deps.brokerUp() ? c.text("ok") : c.text("broker unreachable", 503)));

@@ -5,7 +5,7 @@
  * page script from views/static. Read once at start; ETag + no-cache so an
  * update is seen on the next load.
  */
-import type { Hono } from "hono";
+import type { Env, Hono } from "hono";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 
@@ -21,12 +21,12 @@ export const STATIC_FILES: Record<string, [string, string]> = {
 };
 
 /** Mounts every static file on `app` (pass as `extend`). */
-export function mountStatic(app: Hono): void {
+export function mountStatic<E extends Env>(app: Hono<E>): void {
   for (const [path, [file, type]] of Object.entries(STATIC_FILES)) {
     const body = readFileSync(file);
     const etag = `"${Bun.hash(body).toString(36)}"`;
     app.get(path, (c) => {
-      const headers = { "content-type": type, etag, "cache-control": "no-cache", "x-content-type-options": "nosniff" };
+      const headers = { "content-type": type, etag, "cache-control": "no-cache" };
       if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
       return c.body(body, 200, headers);
     });

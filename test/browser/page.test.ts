@@ -9,6 +9,7 @@ import { unzipSync } from "fflate";
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { newId } from "../../servers/shared/ids.ts";
+import { SECURITY_HEADERS } from "../../servers/web/security.ts";
 import { photoSet } from "../images.ts";
 import { useStack } from "../stack.ts";
 import { useChromium, trickle } from "./helpers.ts";
@@ -47,9 +48,16 @@ describe("the job page in Chromium", () => {
     const page = await ctx.newPage();
     const pageErrors: string[] = [];
     page.on("pageerror", (e) => pageErrors.push(e.message));
+    // Chromium logs every CSP violation to the console; the page's own listener reports it there too.
+    const cspViolations: string[] = [];
+    page.on("console", (m) => /content.security.policy|csp violation/i.test(m.text()) && cspViolations.push(m.text()));
+    await page.addInitScript(() =>
+      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)),
+    );
     const streams: string[] = [];
     page.on("request", (req) => req.url().includes("/events") && streams.push(req.url()));
-    await page.goto(`${web}/`);
+    const home = await page.goto(`${web}/`);
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) expect(home!.headers()[name.toLowerCase()]).toBe(value);
     await page.fill("#urls", urls.join("\n"));
     await Promise.all([page.waitForURL(/\/jobs\/[0-9a-f]{32}$/), page.click("button[type=submit]")]);
     const jobUrl = page.url();
@@ -94,6 +102,7 @@ describe("the job page in Chromium", () => {
     expect(await page.textContent("#overall")).toContain("10 of 10 files");
     expect(await page.textContent("#link")).toMatch(/Expires in \d+:\d\d/);
     expect(pageErrors).toEqual([]);
+    expect(cspViolations).toEqual([]);
     // `done` closed the EventSource: no reconnection after the end (the browser would retry after 2 s).
     await Bun.sleep(3000);
     expect(streams.length).toBe(1);
