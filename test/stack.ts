@@ -39,6 +39,20 @@ export function freePort(): number {
 
 let current: Promise<TestStack> | null = null;
 
+/**
+ * Every test (and bench) request comes from 127.0.0.1, so the per-client and
+ * per-process limits of a public instance (config.ts defaults) would soon
+ * refuse the suite's own work: test stacks raise them. A caller's `extra`
+ * overrides them, to test the limits themselves.
+ */
+export const RAISED_LIMITS: Record<string, string> = {
+  MAX_JOBS_PER_MINUTE: "1000000",
+  MAX_ACTIVE_JOBS: "1000000",
+  MAX_EVENT_STREAMS_PER_CLIENT: "100000",
+  MAX_EVENT_STREAMS: "100000",
+  MAX_QUEUED_FILES: "1000000",
+};
+
 /** Builds a config on free ports under a new temporary RUN_DIR. */
 export function testConfig(extra: Record<string, string> = {}): { config: Config; env: Record<string, string>; runDir: string } {
   const dir = mkdtempSync(`${tmpdir()}/linkpack-test-`);
@@ -60,7 +74,7 @@ export async function createStack(extra: Record<string, string> = {}): Promise<T
   const closedPort = freePort();
   const sparePort = freePort();
   const allow = `127.0.0.1:${fixtures.port},localhost:${fixtures.port},127.0.0.1:${closedPort},127.0.0.1:${sparePort}`;
-  const { config, env, runDir: dir } = testConfig({ ALLOW_PRIVATE_URLS: allow, ...extra });
+  const { config, env, runDir: dir } = testConfig({ ...RAISED_LIMITS, ALLOW_PRIVATE_URLS: allow, ...extra });
   // Like `bun run start`: a fresh machine gets RabbitMQ and nginx installed (as root) or is told how.
   await ensurePackages(missingPackages(config), (s) => console.log(s));
   const stop = async () => {

@@ -9,13 +9,14 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { loadConfig, type Config } from "../../servers/shared/config.ts";
 import { startPart, startStack, stopStack } from "../lib/stack.ts";
 import { stopProcess } from "../lib/procs.ts";
-import { freePortsEnv } from "../../test/stack.ts";
+import { freePortsEnv, RAISED_LIMITS } from "../../test/stack.ts";
 
 const envFile = (runDir: string) => `${runDir}/../run-env.json`;
 
 /** A config on free ports under `runDir`, allowed to download from `allow` (host:port). */
 export function benchConfig(runDir: string, allow: string): { config: Config; env: Record<string, string> } {
-  const env: Record<string, string> = { RUN_DIR: runDir, ALLOW_PRIVATE_URLS: allow, LOG_LEVEL: "info", ...freePortsEnv() };
+  // Every bench request comes from 127.0.0.1: the per-client limits are raised as for test stacks.
+  const env: Record<string, string> = { ...RAISED_LIMITS, RUN_DIR: runDir, ALLOW_PRIVATE_URLS: allow, LOG_LEVEL: "info", ...freePortsEnv() };
   return { config: loadConfig(env), env };
 }
 

@@ -1,9 +1,10 @@
 /**
  * @module app
  * The web server's routes (Hono): the API of CONTRACT.md and the pages.
- * API clients get JSON; a browser's form post gets a redirect (or the form
- * again with its errors). Every answer carries the security headers.
- * `app.onError` renders every error the same way.
+ * Every request passes the Host check and the cross-site check first and is
+ * told which client it counts against; every answer carries the security
+ * headers. API clients get JSON; a browser gets pages. `app.onError`
+ * renders every error the same way.
  */
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
@@ -12,62 +13,41 @@ import { isId } from "../shared/ids.ts";
 import type { JobView } from "../shared/jobstate.ts";
 import { HomePage } from "../../views/HomePage.tsx";
 import { JobPage } from "../../views/JobPage.tsx";
+import { identifyClient } from "./client.ts";
+import type { WebEnv } from "./conn.ts";
+import { postJobs } from "./intake.tsx";
+import { wantsJson } from "./negotiate.ts";
+import { crossSiteCheck, hostCheck } from "./origin.ts";
+import type { QueueDepth } from "./queuedepth.ts";
+import { Refused } from "./refused.ts";
 import { securityHeaders } from "./security.ts";
 import type { JobStore } from "./store.ts";
-import { checkUrls, InvalidRequest, readCandidates, type Candidate } from "./urls.ts";
 
 export interface WebDeps {
   config: Config;
   store: JobStore;
-  createJob(urls: string[]): Promise<JobView>;
+  /** records and publishes a job of `client`; throws `LimitReached` when the client is over a limit */
+  createJob(urls: string[], client: string): Promise<JobView>;
   brokerUp(): boolean;
+  /** room in the download queue (MAX_QUEUED_FILES); absent in unit tests: unbounded */
+  queue?: Pick<QueueDepth, "fits">;
   /** `GET /jobs/:id/events` (the SSE bridge); absent in unit tests */
-  events?: (c: Context, job: JobView) => Response | Promise<Response>;
+  events?: (c: Context<WebEnv>, job: JobView, client: string) => Response | Promise<Response>;
   /** extra routes (static assets) */
-  extend?: (app: Hono) => void;
+  extend?: (app: Hono<WebEnv>) => void;
 }
 
-const isForm = (req: Request) => /^(application\/x-www-form-urlencoded|multipart\/form-data)/i.test(req.headers.get("content-type") ?? "");
-const wantsJson = (req: Request) => {
-  const a = req.headers.get("accept") ?? "";
-  return a.includes("application/json") && !a.includes("text/html");
-};
-
-export function createApp(deps: WebDeps): Hono {
+export function createApp(deps: WebDeps): Hono<WebEnv> {
   const { config, store } = deps;
-  const app = new Hono();
-  app.use(securityHeaders());
+  const app = new Hono<WebEnv>();
+  app.use(securityHeaders(), hostCheck(config.ALLOWED_HOSTS), crossSiteCheck(config.WEB_PUBLIC_URL), identifyClient(config.TRUSTED_PROXIES));
   deps.extend?.(app);
 
   app.get("/healthz", (c) => (deps.brokerUp() ? c.text("ok") : c.text("broker unreachable", 503)));
 
   app.get("/", (c) => c.html(<HomePage maxUrls={config.MAX_URLS} />));
 
-  app.post("/jobs", async (c) => {
-    const browser = isForm(c.req.raw) && !wantsJson(c.req.raw);
-    let cands: Candidate[] = [];
-    try {
-      cands = await readCandidates(c.req.raw, config.MAX_BODY_BYTES);
-      const urls = checkUrls(cands, config.MAX_URLS);
-      if (!deps.brokerUp()) throw new HTTPException(503, { message: "the broker is unreachable; try again in a moment" });
-      const job = await deps.createJob(urls);
-      const status_url = `/jobs/${job.id}`;
-      if (browser) {
-        if (c.req.header("hx-request")) {
-          c.header("HX-Redirect", status_url);
-          return c.body(null, 204);
-        }
-        return c.redirect(status_url, 303);
-      }
-      c.header("Location", status_url);
-      return c.json({ id: job.id, status_url, events_url: `${status_url}/events` }, 202);
-    } catch (err) {
-      if (!(err instanceof InvalidRequest)) throw err;
-      if (browser)
-        return c.html(<HomePage maxUrls={config.MAX_URLS} urlsText={cands.map((x) => x.text).join("\n")} error={err.message} invalid={err.invalid} />, err.status);
-      return c.json({ error: err.message, invalid: err.invalid }, err.status);
-    }
-  });
+  app.post("/jobs", postJobs(deps));
 
   const loadJob = (id: string): JobView => {
     const job = isId(id) ? store.get(id) : null;
@@ -84,7 +64,7 @@ export function createApp(deps: WebDeps): Hono {
   app.get("/jobs/:id/events", (c) => {
     const job = loadJob(c.req.param("id"));
     if (!deps.events) throw new HTTPException(501, { message: "events are not available" });
-    return deps.events(c, job);
+    return deps.events(c, job, c.var.client);
   });
 
   app.notFound((c) => (wantsJson(c.req.raw) ? c.json({ error: "not found" }, 404) : c.text("not found", 404)));
@@ -93,6 +73,7 @@ export function createApp(deps: WebDeps): Hono {
     const status = err instanceof HTTPException ? err.status : 500;
     const message = err instanceof HTTPException ? err.message : "internal error";
     if (status === 500) console.error(err);
+    if (err instanceof Refused && err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
     if (wantsJson(c.req.raw) || !c.req.header("accept")?.includes("text/html")) return c.json({ error: message }, status);
     return c.html(<p class="error">{message}</p>, status);
   });

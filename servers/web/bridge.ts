@@ -14,11 +14,18 @@
  * Flavours: the page's HTML fragments (default, event names = the page's
  * swap targets) or `?format=json` (event `job` with the JobView, `clock`,
  * `done`) for the terminal client and scripts.
+ *
+ * Open streams are capped per process and per client (`Slots`, counted here
+ * only): beyond either, `503` with `Retry-After`. A stream is exempt from the
+ * server's idle timeout, which would otherwise cut it after a quiet spell.
  */
 import type { Context } from "hono";
 import { isFinal, type JobView } from "../shared/jobstate.ts";
 import type { Logger } from "../shared/log.ts";
+import { keepOpen, type WebEnv } from "./conn.ts";
 import { DONE_ID, doneMessage, fullState, JobFeed, type FeedClient, type Flavour } from "./feed.ts";
+import { Refused } from "./refused.ts";
+import { Slots } from "./slots.ts";
 import { SseStream } from "./sse.ts";
 import type { StompHub } from "./stomp.ts";
 import type { JobStore } from "./store.ts";
@@ -30,21 +37,29 @@ export interface BridgeDeps {
   /** batching window for progress updates */
   flushMs?: number;
   heartbeatMs?: number;
+  /** most open streams in this process, and per client (default: no cap) */
+  maxStreams?: number;
+  maxStreamsPerClient?: number;
 }
+
+/** What a client refused a stream is told to wait, in seconds. */
+const STREAM_RETRY_SECONDS = 10;
 
 export class Bridge {
   private readonly feeds = new Map<string, JobFeed>();
   private readonly streams = new Set<SseStream>();
+  private readonly slots: Slots;
   private lastTick: { at: number; epochMs: number } | null = null;
   private readonly offStore: () => void;
 
   constructor(private readonly deps: BridgeDeps) {
+    this.slots = new Slots(deps.maxStreams ?? Infinity, deps.maxStreamsPerClient ?? Infinity);
     this.offStore = deps.store.onChange((job) => this.feeds.get(job.id)?.absorb(job));
   }
 
   /** Connected SSE clients. */
   get clients(): number {
-    return this.streams.size;
+    return this.slots.size;
   }
 
   /** The server clock: the last tick, advanced by the time since it came. */
@@ -53,37 +68,47 @@ export class Bridge {
     return t && Date.now() - t.at < 5000 ? t.epochMs + (Date.now() - t.at) : Date.now();
   }
 
-  /** The route handler (`WebDeps.events`). */
-  events = (c: Context, job: JobView): Response => {
+  /** The route handler (`WebDeps.events`); `client` is who the stream counts against. */
+  events = (c: Context<WebEnv>, job: JobView, client: string): Response => {
     const flavour: Flavour = c.req.query("format") === "json" ? "json" : "html";
     if (isFinal(job.state) && c.req.header("last-event-id") === DONE_ID) return new Response(null, { status: 204 });
+    const slot = this.slots.take(client);
+    if (!slot.ok)
+      throw new Refused(
+        503,
+        slot.full === "total"
+          ? "linkpack is busy: too many open event streams; try again in a little while"
+          : `too many open event streams from your address (at most ${this.slots.maxPerKey}); close other linkpack pages and try again`,
+        STREAM_RETRY_SECONDS,
+      );
+    keepOpen(c);
     let feed: JobFeed | undefined;
-    const client: FeedClient = {
-      flavour,
-      ready: false,
-      stream: new SseStream({
-        signal: c.req.raw.signal,
-        heartbeatMs: this.deps.heartbeatMs,
-        onClose: () => {
-          this.streams.delete(client.stream);
-          feed?.remove(client);
-        },
-      }),
-    };
-    if (client.stream.closed) return client.stream.response;
-    this.streams.add(client.stream);
+    let watcher: FeedClient | undefined;
+    let stream: SseStream | undefined; // unset while the constructor runs (it may close at once)
+    stream = new SseStream({
+      signal: c.req.raw.signal,
+      heartbeatMs: this.deps.heartbeatMs,
+      onClose: () => {
+        slot.release();
+        if (stream) this.streams.delete(stream);
+        if (watcher) feed?.remove(watcher);
+      },
+    });
+    if (stream.closed) return stream.response;
+    this.streams.add(stream);
+    watcher = { flavour, ready: false, stream };
     if (isFinal(job.state)) {
       // Nothing will change: the state and the end, no subscription.
-      for (const m of fullState(job, flavour, this.now(), "0")) client.stream.send(m);
-      client.stream.send(doneMessage(job, flavour));
-      client.stream.close();
-      return client.stream.response;
+      for (const m of fullState(job, flavour, this.now(), "0")) stream.send(m);
+      stream.send(doneMessage(job, flavour));
+      stream.close();
+      return stream.response;
     }
     feed = this.feeds.get(job.id);
     if (feed) feed.absorb(job);
     else feed = this.open(job);
-    feed.add(client);
-    return client.stream.response;
+    feed.add(watcher);
+    return stream.response;
   };
 
   private open(job: JobView): JobFeed {

@@ -14,10 +14,12 @@ import { createApp } from "./app.tsx";
 import { StompHub, stompLogin } from "./stomp.ts";
 import { Bridge } from "./bridge.ts";
 import { mountStatic } from "./static.ts";
+import { QueueDepth } from "./queuedepth.ts";
+import { DOWNLOAD_QUEUE } from "../shared/topology.ts";
 
 const config = loadConfig();
 const log = createLogger("web", config.LOG_LEVEL);
-const store = new JobStore(`${config.STATE_DIR}/web`);
+const store = new JobStore(`${config.STATE_DIR}/web`, { perMinute: config.MAX_JOBS_PER_MINUTE, active: config.MAX_ACTIVE_JOBS });
 const broker = await Broker.open({
   url: amqpUrl(config),
   log,
@@ -30,18 +32,23 @@ void publishPending(store, broker, log).catch((err) => log.error("publishing pen
 // The live page: one STOMP connection for every SSE client of this process.
 const hub = new StompHub({ url: config.STOMP_URL, ...stompLogin(amqpUrl(config)), log });
 hub.start();
-const bridge = new Bridge({ hub, store, log });
+const bridge = new Bridge({ hub, store, log, maxStreams: config.MAX_EVENT_STREAMS, maxStreamsPerClient: config.MAX_EVENT_STREAMS_PER_CLIENT });
+
+// The download queue's depth (a passive declare, cached for a second): past MAX_QUEUED_FILES new jobs wait.
+const queue = new QueueDepth(async () => (await (await broker.channel()).checkQueue(DOWNLOAD_QUEUE)).messageCount, { max: config.MAX_QUEUED_FILES });
 
 const app = createApp({
   config,
   store,
-  createJob: (urls) => createJob(store, broker, urls),
+  createJob: (urls, client) => createJob(store, broker, urls, client),
   brokerUp: () => broker.connected,
+  queue,
   events: bridge.events,
   extend: mountStatic,
 });
 
-const server = Bun.serve({ hostname: config.HOST, port: config.PORT, fetch: app.fetch, idleTimeout: 0 });
+// Idle connections and stalled requests are closed; event streams lift the timeout for themselves.
+const server = Bun.serve({ hostname: config.HOST, port: config.PORT, fetch: app.fetch, idleTimeout: config.HTTP_IDLE_TIMEOUT_SECONDS });
 log.info("listening", { url: `http://${config.HOST}:${server.port}/` });
 
 onShutdown(log, [

@@ -17,9 +17,10 @@ import type { JobStore } from "./store.ts";
 type Publisher = Pick<Broker, "publish">;
 type Store = Pick<JobStore, "create" | "markPublished" | "unpublished">;
 
-export async function createJob(store: Store, broker: Publisher, urls: string[]): Promise<JobView> {
+/** Creates a job of `client` (the store refuses one over the client's limits: `LimitReached`). */
+export async function createJob(store: Store, broker: Publisher, urls: string[], client = ""): Promise<JobView> {
   const job = newJob(newId(), urls);
-  store.create(job);
+  store.create(job, client);
   await publishJob(store, broker, job);
   return job;
 }

@@ -57,29 +57,37 @@ describe("URL list", () => {
     }
   });
 
+  test("a body that does not arrive in time is a 408", async () => {
+    const stalled = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode("https://a/1\n")) });
+    const err = await readCandidates(new Request("http://x/jobs", { method: "POST", body: stalled, headers: { "content-type": "text/plain" } }), 1000, 50).catch((e) => e);
+    expect(err).toBeInstanceOf(InvalidRequest);
+    expect((err as InvalidRequest).status).toBe(408);
+    expect((err as InvalidRequest).message).toContain("did not arrive within 0.05 s");
+  });
+
   test("JSON of the wrong shape is a clear 400", async () => {
     for (const body of ["[1]", "{}", '{"urls": "x"}', '{"urls": [1]}', "not json", "null"]) {
-      const err = await readCandidates(req(body, "application/json"), 1000).catch((e) => e);
+      const err = await readCandidates(req(body, "application/json"), 1000, 5000).catch((e) => e);
       expect(err, body).toBeInstanceOf(InvalidRequest);
       expect((err as InvalidRequest).status).toBe(400);
     }
-    expect(await readCandidates(req('{"urls": ["https://a/x", ""]}', "application/json"), 1000)).toEqual([{ line: 1, text: "https://a/x" }]);
+    expect(await readCandidates(req('{"urls": ["https://a/x", ""]}', "application/json"), 1000, 5000)).toEqual([{ line: 1, text: "https://a/x" }]);
   });
 
   test("forms: the urls textarea and repeated url fields", async () => {
     const f = new FormData();
     f.set("urls", "https://a/1\n\nhttps://a/2");
     f.append("url", "https://a/3");
-    const cands = await readCandidates(new Request("http://x/jobs", { method: "POST", body: f }), 10_000);
+    const cands = await readCandidates(new Request("http://x/jobs", { method: "POST", body: f }), 10_000, 5000);
     expect(cands.map((c) => c.text)).toEqual(["https://a/1", "https://a/2", "https://a/3"]);
-    const u = await readCandidates(req("urls=https%3A%2F%2Fa%2F1&url=https%3A%2F%2Fa%2F2", "application/x-www-form-urlencoded"), 1000);
+    const u = await readCandidates(req("urls=https%3A%2F%2Fa%2F1&url=https%3A%2F%2Fa%2F2", "application/x-www-form-urlencoded"), 1000, 5000);
     expect(u.map((c) => c.text)).toEqual(["https://a/1", "https://a/2"]);
   });
 
   test("a wrong content type is 415 and an oversized body 413", async () => {
-    const t = await readCandidates(req("x", "application/xml"), 1000).catch((e) => e);
+    const t = await readCandidates(req("x", "application/xml"), 1000, 5000).catch((e) => e);
     expect((t as InvalidRequest).status).toBe(415);
-    const big = await readCandidates(req("x".repeat(2000), "text/plain"), 1000).catch((e) => e);
+    const big = await readCandidates(req("x".repeat(2000), "text/plain"), 1000, 5000).catch((e) => e);
     expect((big as InvalidRequest).status).toBe(413);
   });
 });

@@ -19,7 +19,7 @@ export interface InvalidLine {
 /** A request that cannot become a job; `status` is the HTTP status to answer with. */
 export class InvalidRequest extends Error {
   override name = "InvalidRequest";
-  constructor(message: string, readonly invalid: InvalidLine[] = [], readonly status: 400 | 413 | 415 = 400) {
+  constructor(message: string, readonly invalid: InvalidLine[] = [], readonly status: 400 | 408 | 413 | 415 = 400) {
     super(message);
   }
 }
@@ -79,15 +79,18 @@ export function checkUrls(cands: Candidate[], maxUrls: number, problem: (text: s
   throw new InvalidRequest(`${bad} of ${cands.length} lines are not valid http(s) URLs${more}`, invalid);
 }
 
-/** Reads the body of `POST /jobs` by content type, bounded to `maxBytes`. */
-export async function readCandidates(req: Request, maxBytes: number): Promise<Candidate[]> {
+/**
+ * Reads the body of `POST /jobs` by content type, bounded to `maxBytes` and
+ * to `timeoutMs` for the whole body (a client that stalls or trickles gets 408).
+ */
+export async function readCandidates(req: Request, maxBytes: number, timeoutMs: number): Promise<Candidate[]> {
   const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw new InvalidRequest(`request body too large: at most ${maxBytes} bytes`, [], 413);
   const known = ["text/plain", "application/json", "application/x-www-form-urlencoded", "multipart/form-data"];
   if (!known.includes(type))
     throw new InvalidRequest(`unsupported content type "${type || "none"}": send text/plain (one URL per line), application/json ({"urls": [...]}) or a form`, [], 415);
-  const body = await readBounded(req, maxBytes);
+  const body = await readBounded(req, maxBytes, timeoutMs);
   if (type === "text/plain") return linesOf(new TextDecoder().decode(body));
   if (type === "application/json") return jsonCandidates(new TextDecoder().decode(body));
   const form = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { "content-type": req.headers.get("content-type")! } }).formData();
@@ -116,14 +119,28 @@ function jsonCandidates(text: string): Candidate[] {
   return (urls as string[]).map((u, i) => ({ line: i + 1, text: u.trim() })).filter((c) => c.text !== "");
 }
 
-async function readBounded(req: Request, maxBytes: number): Promise<Uint8Array> {
+async function readBounded(req: Request, maxBytes: number, timeoutMs: number): Promise<Uint8Array> {
   if (!req.body) return new Uint8Array(0);
-  const chunks: Uint8Array[] = [];
-  let n = 0;
-  for await (const chunk of req.body as unknown as AsyncIterable<Uint8Array>) {
-    n += chunk.length;
-    if (n > maxBytes) throw new InvalidRequest(`request body too large: at most ${maxBytes} bytes`, [], 413);
-    chunks.push(chunk);
+  const reader = req.body.getReader();
+  let timer: Timer | undefined;
+  const late = new Promise<never>((_, reject) => {
+    const message = `the request body did not arrive within ${timeoutMs / 1000} s: send it all at once`;
+    timer = setTimeout(() => reject(new InvalidRequest(message, [], 408)), timeoutMs);
+  });
+  try {
+    const chunks: Uint8Array[] = [];
+    let n = 0;
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), late]);
+      if (done) return Buffer.concat(chunks);
+      n += value.length;
+      if (n > maxBytes) throw new InvalidRequest(`request body too large: at most ${maxBytes} bytes`, [], 413);
+      chunks.push(value);
+    }
+  } catch (err) {
+    reader.cancel().catch(() => {});
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
-  return Buffer.concat(chunks);
 }

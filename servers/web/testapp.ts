@@ -1,0 +1,35 @@
+/**
+ * For in-process route tests: the web app on a real job store in a temporary
+ * folder, a publisher that only records, and a stand-in for Bun's server
+ * (`from(ip)`), so a request can come from any client address.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { loadConfig } from "../shared/config.ts";
+import { createApp, type WebDeps } from "./app.tsx";
+import type { Conn } from "./conn.ts";
+import { createJob } from "./jobs.ts";
+import { JobStore } from "./store.ts";
+
+export function testApp(env: Record<string, string> = {}, deps: Partial<WebDeps> = {}) {
+  const dir = mkdtempSync(`${tmpdir()}/linkpack-web-`);
+  const config = loadConfig(env);
+  const store = new JobStore(dir, { perMinute: config.MAX_JOBS_PER_MINUTE, active: config.MAX_ACTIVE_JOBS });
+  const published: string[] = [];
+  const publisher = { publish: async (_x: string, key: string) => void published.push(key) };
+  const app = createApp({ config, store, createJob: (urls, client) => createJob(store, publisher, urls, client), brokerUp: () => true, ...deps });
+  return {
+    app,
+    config,
+    store,
+    /** routing keys of the download messages sent */
+    published,
+    close() {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Bun's server as a request from `address` sees it. */
+export const from = (address: string): Conn => ({ requestIP: () => ({ address }), timeout: () => {} });
