@@ -1,22 +1,13 @@
 /** Job creation through the store-as-outbox: published once made, and finished by the next process when a publish did not complete. */
-import { afterAll, expect, test } from "bun:test";
-import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
 import { createLogger } from "../shared/log.ts";
 import { parseDownloadRequest, type DownloadRequest } from "../shared/messages.ts";
 import { WORK_EXCHANGE, keys } from "../shared/topology.ts";
-import { newJob } from "../shared/jobstate.ts";
 import { createJob, publishPending } from "./jobs.ts";
+import { useTempDirs } from "./testapp.ts";
 import { JobStore } from "./store.ts";
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(`${tmpdir()}/linkpack-jobs-`);
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = useTempDirs("linkpack-jobs-");
 const log = createLogger("test", "error");
 
 /** A publisher that records what it sends; `failAfter` sends that many, then throws (a process dying mid-publish). */
@@ -59,17 +50,4 @@ test("a publish cut short leaves the job pending; the next process (a new store 
   expect(second.unpublished()).toEqual([]);
   expect(await publishPending(second, publisher(0), log)).toBe(0); // nothing sent twice
   second.close();
-});
-
-test("a store from before the outbox opens with its jobs counted as published", () => {
-  const dir = tmp();
-  const old = new Database(`${dir}/jobs.sqlite`, { create: true });
-  old.exec("CREATE TABLE jobs (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, view TEXT NOT NULL)");
-  const job = newJob("0123456789abcdef0123456789abcdef", ["https://a.example/1"]);
-  old.run("INSERT INTO jobs VALUES (?, ?, ?)", [job.id, job.created_at, JSON.stringify(job)]);
-  old.close();
-  const store = new JobStore(dir);
-  expect(store.get(job.id)?.files[0]?.url).toBe("https://a.example/1");
-  expect(store.unpublished()).toEqual([]);
-  store.close();
 });

@@ -1,19 +1,12 @@
 /** The job store's per-client limits and its migration of older store files. */
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { newId } from "../shared/ids.ts";
 import { newJob } from "../shared/jobstate.ts";
+import { useTempDirs } from "./testapp.ts";
 import { JobStore, LimitReached } from "./store.ts";
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(`${tmpdir()}/linkpack-store-`);
-  dirs.push(d);
-  return d;
-};
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tmp = useTempDirs("linkpack-store-");
 
 const T0 = Date.parse("2030-01-01T00:00:00.000Z");
 const jobAt = (ms: number) => newJob(newId(), ["https://a.example/1"], new Date(ms));
@@ -64,7 +57,7 @@ test("the counts are the file's, not the process's: a second store on the same f
   second.close();
 });
 
-test("old store files open and count: one from before the outbox, one from before the limits", () => {
+test("old store files open, their jobs counted as published, and count: one from before the outbox, one from before the limits", () => {
   const running = newJob(newId(), ["https://a.example/1"], new Date(Date.now() - 5000));
   let done = newJob(newId(), ["https://a.example/2"], new Date(Date.now() - 4000));
   done = { ...done, state: "failed" };

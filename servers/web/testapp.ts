@@ -1,8 +1,10 @@
 /**
- * For in-process route tests: the web app on a real job store in a temporary
- * folder, a publisher that only records, and a stand-in for Bun's server
- * (`from(ip)`), so a request can come from any client address.
+ * For in-process tests of the web server: the web app on a real job store in
+ * a temporary folder, a publisher that only records, a stand-in for Bun's
+ * server (`from(ip)`, so a request can come from any client address), and
+ * temporary folders that clean up after the file's tests.
  */
+import { afterAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { loadConfig } from "../shared/config.ts";
@@ -33,3 +35,14 @@ export function testApp(env: Record<string, string> = {}, deps: Partial<WebDeps>
 
 /** Bun's server as a request from `address` sees it. */
 export const from = (address: string): Conn => ({ requestIP: () => ({ address }), timeout: () => {} });
+
+/** Makes temporary folders, removed after the file's tests (call at a test file's top level). */
+export function useTempDirs(prefix: string): () => string {
+  const dirs: string[] = [];
+  afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+  return () => {
+    const d = mkdtempSync(`${tmpdir()}/${prefix}`);
+    dirs.push(d);
+    return d;
+  };
+}
