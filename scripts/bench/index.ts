@@ -9,7 +9,8 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
-import { amqpUrl, ROOT, type Config } from "../../servers/shared/config.ts";
+import { ROOT, type Config } from "../../servers/shared/config.ts";
+import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import { freePort } from "../../test/stack.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { benchConfig, cleanStale, startBenchStack, stopBenchStack } from "./benchstack.ts";
@@ -73,7 +74,7 @@ try {
   config = built.config;
   say(`starting the stack (RUN_DIR ${runDir})...`);
   await startBenchStack(config, built.env);
-  hub = await EventHub.open(amqpUrl(config));
+  hub = await EventHub.open(brokerUrl(config, "observer"));
   mkdirSync(`${BENCH}/work`, { recursive: true });
   const ctx: Ctx = {
     config, hub, say,

@@ -2,11 +2,60 @@
  * @module rabbitmq
  * The project-private RabbitMQ node: own node name, ports, data, logs, cookie
  * and epmd, all under RUN_DIR and bound to 127.0.0.1, with Web-STOMP enabled.
+ * Its users are the roles of servers/shared/permissions.ts, imported at every
+ * boot from a definitions file (mode 0600) made from the role password files;
+ * with definitions to import the node never creates `guest`, and a node made
+ * before them has its `guest` deleted (`removeGuest`).
  */
+import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { brokerPaths, childEnv, type Config } from "../../servers/shared/config.ts";
+import amqp from "amqplib";
+import { childEnv, type Config } from "../../servers/shared/config.ts";
+import { credentialFile } from "../../servers/shared/brokerauth.ts";
+import { PERMISSIONS, ROLES, userName } from "../../servers/shared/permissions.ts";
+import { ensureSecretFile } from "../../servers/shared/secrets.ts";
 
 export const RABBIT_BIN = "/usr/lib/rabbitmq/bin";
+
+/** Private-broker settings derived from config (node name, data folders). */
+export function brokerPaths(c: Config) {
+  const base = `${c.RUN_DIR}/rabbitmq`;
+  return {
+    base,
+    nodeName: `linkpack-${c.BROKER_PORT}@localhost`,
+    mnesia: `${base}/mnesia`,
+    logs: `${c.RUN_DIR}/logs/rabbitmq`,
+    home: `${base}/home`,
+    configFile: `${base}/rabbitmq.conf`,
+    pluginsFile: `${base}/enabled_plugins`,
+    definitions: `${base}/definitions.json`,
+  };
+}
+
+/** RabbitMQ's rabbit_password_hashing_sha256: base64(salt ‖ sha256(salt ‖ password)). */
+function passwordHash(password: string): string {
+  const salt = randomBytes(4);
+  return Buffer.concat([salt, createHash("sha256").update(Buffer.concat([salt, Buffer.from(password)])).digest()]).toString("base64");
+}
+
+/** The broker's users, permissions and topic permissions, from the role password files (minted if missing). */
+export function brokerDefinitions(c: Config): object {
+  const vhost = "/";
+  const users = ROLES.map((role) => ({
+    name: userName(role),
+    password_hash: passwordHash(ensureSecretFile(credentialFile(c, role))),
+    hashing_algorithm: "rabbit_password_hashing_sha256",
+    tags: PERMISSIONS[role].tags ?? [],
+  }));
+  const permissions = ROLES.map((role) => {
+    const p = PERMISSIONS[role];
+    return { user: userName(role), vhost, configure: p.configure, write: p.write, read: p.read };
+  });
+  const topic_permissions = ROLES.flatMap((role) =>
+    Object.entries(PERMISSIONS[role].topics ?? {}).map(([exchange, [write, read]]) => ({ user: userName(role), vhost, exchange, write, read })),
+  );
+  return { users, vhosts: [{ name: vhost }], permissions, topic_permissions };
+}
 
 /** Environment for the node and its CLI tools (never /usr/sbin's wrappers, which switch user). */
 export function rabbitEnv(c: Config): Record<string, string> {
@@ -32,10 +81,11 @@ export function rabbitEnv(c: Config): Record<string, string> {
   });
 }
 
-/** Writes the node's config, plugin list and folders. */
+/** Writes the node's config, users, plugin list and folders. */
 export function prepareRabbit(c: Config): void {
   const p = brokerPaths(c);
   for (const d of [p.base, p.mnesia, p.logs, p.home]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  writeFileSync(p.definitions, JSON.stringify(brokerDefinitions(c), null, 1), { mode: 0o600 });
   writeFileSync(
     p.configFile,
     [
@@ -46,6 +96,8 @@ export function prepareRabbit(c: Config): void {
       `log.console = true`,
       `log.console.level = warning`,
       `log.file.level = info`,
+      `definitions.import_backend = local_filesystem`,
+      `definitions.local.path = ${p.definitions}`,
       ``,
     ].join("\n"),
   );
@@ -72,6 +124,22 @@ export async function stopEpmd(c: Config, waitMs = 10_000): Promise<true | strin
     if (Date.now() > end) return `epmd on port ${c.BROKER_EPMD_PORT} would not stop: ${(out + err).trim()}`;
     await Bun.sleep(200);
   }
+}
+
+/**
+ * Deletes `guest` from a node made before linkpack had its own users (the
+ * definitions add users but remove none). Tried by logging in: a node
+ * without guest refuses at once.
+ */
+export async function removeGuest(c: Config): Promise<boolean> {
+  try {
+    const conn = await amqp.connect(`amqp://guest:guest@127.0.0.1:${c.BROKER_PORT}`);
+    await conn.close();
+  } catch {
+    return false;
+  }
+  await rabbitmqctl(c, ["delete_user", "guest"]);
+  return true;
 }
 
 /** Runs `rabbitmqctl -n NODE ARGS...` against the private node; retries while the node is not registered yet. */

@@ -8,10 +8,12 @@
 import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import amqp from "amqplib";
-import { amqpUrl, childEnv, ROOT, type Config } from "../../servers/shared/config.ts";
+import { childEnv, ROOT, type Config } from "../../servers/shared/config.ts";
+import { brokerUrl } from "../../servers/shared/brokerauth.ts";
+import { declareTopology } from "../../servers/shared/topology.ts";
 import { ensureSecretFile } from "../../servers/shared/secrets.ts";
 import { livePid, logFile, spawnDetached, stopProcess, tail } from "./procs.ts";
-import { prepareRabbit, rabbitEnv, rabbitServerCmd, stopEpmd } from "./rabbitmq.ts";
+import { prepareRabbit, rabbitEnv, rabbitServerCmd, removeGuest, stopEpmd } from "./rabbitmq.ts";
 import { nginxCmd, renderNginx } from "./nginx.ts";
 
 /** Every server process, in the order they are started (all after the broker). */
@@ -69,7 +71,7 @@ export function probe(c: Config, part: Part): () => Promise<boolean> {
   const h = (port: number) => `http://${c.HOST}:${port}/healthz`;
   switch (part) {
     case "rabbitmq":
-      return async () => (await tcpOpen("127.0.0.1", c.BROKER_STOMP_PORT)) && (await amqpOk(amqpUrl(c)));
+      return async () => (await tcpOpen("127.0.0.1", c.BROKER_STOMP_PORT)) && (await amqpOk(brokerUrl(c, "admin")));
     case "nginx":
       return () => httpOk(`http://${c.HOST}:${c.NGINX_PORT}/`, (s) => s === 404);
     case "linkguard":
@@ -124,6 +126,21 @@ export function prepare(c: Config): void {
   renderNginx(c, secrets);
 }
 
+/**
+ * Readies the broker for the servers, whose users may declare nothing: a
+ * private node made before linkpack had users loses `guest`, then the admin
+ * declares the topology (idempotent).
+ */
+export async function setupBroker(c: Config): Promise<void> {
+  if (!c.AMQP_URL) await removeGuest(c);
+  const conn = await amqp.connect(brokerUrl(c, "admin").split(",")[0]!);
+  try {
+    await declareTopology(await conn.createChannel());
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
 export interface StartResult {
   started: Part[];
   running: Part[];
@@ -142,6 +159,7 @@ export async function startStack(c: Config, say: (s: string) => void = () => {})
   };
   try {
     if (!c.AMQP_URL) note("rabbitmq", await startPart(c, "rabbitmq", 90_000));
+    await setupBroker(c);
     note("nginx", await startPart(c, "nginx"));
     const results = await Promise.allSettled(SERVERS.map(async (p) => note(p, await startPart(c, p))));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");

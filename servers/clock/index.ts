@@ -3,9 +3,10 @@
  * exchange (`clock.tick`), as ISO 8601 and epoch milliseconds. Ticks are not
  * persistent: a late tick is worthless.
  */
-import { loadConfig, amqpUrl } from "../shared/config.ts";
+import { loadConfig } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
 import { Broker } from "../shared/broker.ts";
+import { brokerUrl } from "../shared/brokerauth.ts";
 import { PROGRESS_EXCHANGE, keys } from "../shared/topology.ts";
 import { encode, type ClockEvent } from "../shared/messages.ts";
 import { serveHealth } from "../shared/health.ts";
@@ -13,7 +14,7 @@ import { onShutdown } from "../shared/shutdown.ts";
 
 const config = loadConfig();
 const log = createLogger("clock", config.LOG_LEVEL);
-const broker = await Broker.open({ url: amqpUrl(config), log });
+const broker = await Broker.open({ url: brokerUrl(config, "clock"), log, needs: { exchanges: [PROGRESS_EXCHANGE] } });
 const health = serveHealth(config.HOST, config.CLOCK_PORT, () => broker.connected);
 
 /** The tick for `now`. */

@@ -1,75 +1,32 @@
 /**
  * @module consumer
- * Turns deliveries from DOWNLOAD_QUEUE into work and decides ack or nack:
- *   - malformed message → nack without requeue (dead-lettered), logged;
- *   - work finished (file done or failed, outcome written, event confirmed,
- *     compressor told if the job is complete) → ack;
- *   - `TransientError` (disk, shutting down) → requeue after a pause, or
- *     nothing during shutdown (closing the channel hands it back);
- *   - anything else is a bug: requeue once, dead-letter if it was already a
- *     redelivery, so a poison message cannot loop forever.
- * A second delivery of a file this process is still working on (the broker
- * redelivers after a channel loss) waits for the first instead of fetching
- * the same file twice at once.
+ * What the downloader does with DOWNLOAD_QUEUE, for the consumer runtime
+ * (shared/consumer.ts decides every ack and retry): each message is one URL
+ * of a job, handled by `processFile`. A URL that cannot be fetched is a
+ * failed file, not an error; an error (the disk, a bug) is retried with a
+ * backoff, and after the last attempt the file is recorded as failed so
+ * that its job still completes. Copies of the same file (a redelivery) are
+ * handled one after another, never fetched twice at once.
  */
-import type { ConfirmChannel, ConsumeMessage } from "amqplib";
-import { settle } from "../shared/broker.ts";
-import { MalformedMessage, TransientError } from "../shared/errors.ts";
+import type { ConsumerSpec } from "../shared/consumer.ts";
 import { parseDownloadRequest, type DownloadRequest } from "../shared/messages.ts";
-import type { InFlight } from "../shared/shutdown.ts";
-import { processFile, type WorkerDeps } from "./worker.ts";
+import { DOWNLOAD_QUEUE } from "../shared/topology.ts";
+import { failFile, processFile, type WorkerDeps } from "./worker.ts";
 
-export interface ConsumerDeps extends WorkerDeps {
-  inflight: InFlight;
-  /** aborted on shutdown: failures then leave the message for redelivery */
-  signal?: AbortSignal;
-  /** pause before requeueing after a transient error */
-  retryDelayMs?: number;
-}
+/** Attempts at one message before its file is recorded as failed. */
+export const MAX_ATTEMPTS = 4;
 
-const preview = (buf: Buffer) => buf.subarray(0, 200).toString("utf8");
-
-export function downloadHandler(deps: ConsumerDeps): (msg: ConsumeMessage, ch: ConfirmChannel) => void {
-  const working = new Map<string, Promise<unknown>>();
-  const stopping = () => deps.signal?.aborted === true;
-
-  async function handle(msg: ConsumeMessage, ch: ConfirmChannel): Promise<void> {
-    let req: DownloadRequest;
-    try {
-      req = parseDownloadRequest(msg.content);
-    } catch (err) {
-      if (!(err instanceof MalformedMessage)) throw err;
-      deps.log.warn("malformed download request; dead-lettering it", { err, body: preview(msg.content) });
-      return settle(ch, msg, "dead");
-    }
-    const key = `${req.jobId}/${req.index}`;
-    for (let earlier = working.get(key); earlier; earlier = working.get(key)) await earlier.catch(() => {});
-    const work = processFile(req, deps);
-    working.set(key, work);
-    try {
-      await work;
-      settle(ch, msg, "ack");
-    } catch (err) {
-      if (stopping()) {
-        deps.log.info("shutting down; leaving message for redelivery", { job: req.jobId, index: req.index });
-      } else if (err instanceof TransientError) {
-        deps.log.warn("cannot finish now; requeueing", { job: req.jobId, index: req.index, err });
-        await Bun.sleep(deps.retryDelayMs ?? 2000);
-        settle(ch, msg, "requeue");
-      } else {
-        const dead = msg.fields.redelivered;
-        deps.log.error(dead ? "unexpected error again; dead-lettering" : "unexpected error; requeueing once", { job: req.jobId, index: req.index, err, stack: (err as Error)?.stack });
-        settle(ch, msg, dead ? "dead" : "requeue");
-      }
-    } finally {
-      if (working.get(key) === work) working.delete(key);
-    }
-  }
-
-  return (msg, ch) => {
-    void deps.inflight.run(() => handle(msg, ch)).catch((err) => {
-      deps.log.error("unexpected error handling a message", { err });
-      settle(ch, msg, "requeue");
-    });
+export function downloadConsumer(deps: WorkerDeps & { prefetch: number; retryDelayMs?: number }): ConsumerSpec<DownloadRequest> {
+  return {
+    queue: DOWNLOAD_QUEUE,
+    prefetch: deps.prefetch,
+    log: deps.log,
+    parse: parseDownloadRequest,
+    handle: (req, d) => processFile(req, deps, d.signal).then(() => {}),
+    giveUp: (req, err) => failFile(req, deps, `could not be saved after ${MAX_ATTEMPTS} attempts (${(err as Error)?.message ?? err})`),
+    maxAttempts: MAX_ATTEMPTS,
+    backoffMs: (n) => (deps.retryDelayMs ?? 2000) * n,
+    key: (req) => `${req.jobId}/${req.index}`,
+    describe: (req) => ({ job: req.jobId, index: req.index }),
   };
 }

@@ -75,11 +75,12 @@ async function checkBudget(dir: string, index: number, bytes: number, c: Downloa
   if ((await jobBytes(dir, index)) + bytes > c.MAX_JOB_BYTES) throw new DownloadFailed(`the job would exceed its limit of ${formatBytes(c.MAX_JOB_BYTES)}`);
 }
 
-/** Downloads `req.url` into job folder `dir` (which exists) and returns its outcome. */
-export async function downloadFile(req: DownloadRequest, dir: string, deps: DownloadDeps): Promise<FileOutcome> {
+/** Downloads `req.url` into job folder `dir` (which exists) and returns its outcome; `signal` (shutdown) aborts it with a TransientError. */
+export async function downloadFile(req: DownloadRequest, dir: string, deps: DownloadDeps, signal?: AbortSignal): Promise<FileOutcome> {
   const c = deps.config;
   const progress = new FileProgress(req, deps.publish, c.PROGRESS_INTERVAL_MS);
   const watchdog = new Watchdog();
+  watchdog.follow(signal);
   watchdog.arm("deadline", c.DOWNLOAD_DEADLINE_MS, `download took longer than ${seconds(c.DOWNLOAD_DEADLINE_MS)}`);
   // unique per attempt: a redelivered copy running at the same time never shares the temp file
   const tmp = `${tmpPath(dir, req.index)}.${randomBytes(4).toString("hex")}`;

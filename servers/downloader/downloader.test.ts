@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
-import { amqpUrl } from "../shared/config.ts";
+import { brokerUrl } from "../shared/brokerauth.ts";
 import { newId } from "../shared/ids.ts";
 import { encode, parseProgressEvent, type DownloadRequest, type FileEvent, type ProgressEvent } from "../shared/messages.ts";
 import { DEAD_QUEUE, PROGRESS_EXCHANGE, WORK_EXCHANGE, keys } from "../shared/topology.ts";
@@ -20,7 +20,7 @@ let ch: ConfirmChannel;
 
 beforeAll(async () => {
   stack = await useStack();
-  conn = await amqp.connect(amqpUrl(stack.config));
+  conn = await amqp.connect(brokerUrl(stack.config, "tester"));
   ch = await conn.createConfirmChannel();
 }, 120_000);
 afterAll(async () => {

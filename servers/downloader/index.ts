@@ -3,60 +3,50 @@
  * each file safely into the job folder, publishes its progress, and hands
  * complete jobs to the compressor. This file only wires the parts together.
  */
-import { amqpUrl, loadConfig } from "../shared/config.ts";
+import { loadConfig } from "../shared/config.ts";
 import { Broker } from "../shared/broker.ts";
+import { brokerUrl } from "../shared/brokerauth.ts";
+import { Consumer } from "../shared/consumer.ts";
 import { serveHealth } from "../shared/health.ts";
 import { createLogger } from "../shared/log.ts";
 import { encode } from "../shared/messages.ts";
 import { internalToken } from "../shared/secrets.ts";
-import { InFlight, onShutdown } from "../shared/shutdown.ts";
-import { DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, keys } from "../shared/topology.ts";
-import { downloadHandler } from "./consumer.ts";
+import { onShutdown } from "../shared/shutdown.ts";
+import { DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, keys } from "../shared/topology.ts";
+import { downloadConsumer } from "./consumer.ts";
 import { HostLimit } from "./hostlimit.ts";
 import { CompressorClient } from "./notify.ts";
 import { systemResolver } from "./ssrf.ts";
 
-/** How long shutdown waits for in-flight downloads; unfinished ones are redelivered. */
+/** How long shutdown waits for in-flight downloads; unfinished ones go back to the queue. */
 const DRAIN_MS = 10_000;
 
 const config = loadConfig();
 const log = createLogger("downloader", config.LOG_LEVEL);
-const stopping = new AbortController();
-const inflight = new InFlight();
-
-const hosts = new HostLimit(config.PER_HOST_CONCURRENCY);
-const compressor = new CompressorClient({ compressorUrl: config.COMPRESSOR_URL, token: internalToken(config), log, signal: stopping.signal });
-// one handler for the life of the process (not per channel): it remembers the
-// files in progress, so a redelivery after a reconnect waits for them
-let handler: ReturnType<typeof downloadHandler> | null = null;
-
 const broker = await Broker.open({
-  url: amqpUrl(config),
+  url: brokerUrl(config, "downloader"),
   log,
-  onChannel: async (ch, b) => {
-    handler ??= downloadHandler({
-      config,
-      log,
-      resolver: systemResolver,
-      hosts,
-      compressor,
-      inflight,
-      signal: stopping.signal,
-      publish: (ev, persistent) => b.publish(PROGRESS_EXCHANGE, keys.file(ev.jobId, ev.index), encode(ev), { persistent }),
-    });
-    await ch.prefetch(config.DOWNLOAD_CONCURRENCY);
-    await b.consume(ch, DOWNLOAD_QUEUE, handler);
-  },
+  needs: { exchanges: [PROGRESS_EXCHANGE, RETRY_EXCHANGE], queues: [DOWNLOAD_QUEUE] },
 });
+const consumer = new Consumer(
+  downloadConsumer({
+    config,
+    log,
+    prefetch: config.DOWNLOAD_CONCURRENCY,
+    resolver: systemResolver,
+    hosts: new HostLimit(config.PER_HOST_CONCURRENCY),
+    compressor: new CompressorClient({ compressorUrl: config.COMPRESSOR_URL, token: internalToken(config), log }),
+    publish: (ev, persistent) => broker.publish(PROGRESS_EXCHANGE, keys.file(ev.jobId, ev.index), encode(ev), { persistent }),
+  }),
+);
+await broker.addConsumer(consumer);
 const health = serveHealth(config.HOST, config.DOWNLOADER_PORT, () => broker.connected);
 log.info("ready", { concurrency: config.DOWNLOAD_CONCURRENCY, perHost: config.PER_HOST_CONCURRENCY, dir: config.DOWNLOADS_DIR });
 
 onShutdown(log, [
-  ["stop consuming", () => broker.stopConsuming()],
-  ["drain downloads", async () => {
-    if (inflight.size) log.info("waiting for in-flight downloads", { count: inflight.size, maxMs: DRAIN_MS });
-    await inflight.drain(DRAIN_MS);
-    stopping.abort();
+  ["finish or hand back downloads", async () => {
+    if (consumer.inFlight) log.info("waiting for in-flight downloads", { count: consumer.inFlight, maxMs: DRAIN_MS });
+    await consumer.stop(DRAIN_MS);
   }],
   ["close broker", () => broker.close()],
   ["stop health", () => health.stop()],

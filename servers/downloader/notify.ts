@@ -16,8 +16,6 @@ export interface NotifyOptions {
   /** the internal token the compressor asks of its callers */
   token: string;
   log: Logger;
-  /** aborted on shutdown: stop retrying (the message stays unacked and is redelivered) */
-  signal?: AbortSignal;
   /** per-attempt timeout */
   timeoutMs?: number;
   maxDelayMs?: number;
@@ -34,11 +32,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", done, { once: true });
   });
 
-/** Resolves once the compressor accepted `jobId`; throws `TransientError` only when `signal` aborts first. */
-export async function notifyCompressor(jobId: string, total: number, o: NotifyOptions): Promise<void> {
+/** Resolves once the compressor accepted `jobId`; throws `TransientError` only when `signal` (shutdown) aborts first. */
+export async function notifyCompressor(jobId: string, total: number, o: NotifyOptions, signal?: AbortSignal): Promise<void> {
   const url = `${o.compressorUrl}/jobs/${jobId}`;
   for (let attempt = 0; ; attempt++) {
-    if (o.signal?.aborted) throw new TransientError("shutting down before the compressor accepted the job");
+    if (signal?.aborted) throw new TransientError("shutting down before the compressor accepted the job");
     let problem: string;
     try {
       const res = await fetch(url, {
@@ -59,7 +57,7 @@ export async function notifyCompressor(jobId: string, total: number, o: NotifyOp
     }
     const delay = Math.min(o.maxDelayMs ?? 5000, 200 * 2 ** attempt);
     (attempt < 3 ? o.log.info : o.log.warn)("compressor did not accept job; retrying", { job: jobId, problem, attempt, delay });
-    await sleep(delay, o.signal);
+    await sleep(delay, signal);
   }
 }
 
@@ -70,10 +68,10 @@ export class CompressorClient {
   constructor(private readonly opts: NotifyOptions) {}
 
   /** Resolves once the compressor accepted `jobId` (see `notifyCompressor`). */
-  notify(jobId: string, total: number): Promise<void> {
+  notify(jobId: string, total: number, signal?: AbortSignal): Promise<void> {
     let p = this.pending.get(jobId);
     if (!p) {
-      p = notifyCompressor(jobId, total, this.opts).finally(() => this.pending.delete(jobId));
+      p = notifyCompressor(jobId, total, this.opts, signal).finally(() => this.pending.delete(jobId));
       this.pending.set(jobId, p);
     }
     return p;

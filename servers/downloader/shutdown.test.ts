@@ -6,7 +6,8 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import amqp from "amqplib";
-import { amqpUrl, loadConfig } from "../shared/config.ts";
+import { loadConfig } from "../shared/config.ts";
+import { brokerUrl } from "../shared/brokerauth.ts";
 import { newId } from "../shared/ids.ts";
 import { encode, parseProgressEvent, type FileEvent } from "../shared/messages.ts";
 import { PROGRESS_EXCHANGE, WORK_EXCHANGE, keys } from "../shared/topology.ts";
@@ -20,7 +21,7 @@ test("SIGTERM: in-flight downloads finish, each file is fetched once, the proces
   const name = `downloader-sd-${newId().slice(0, 6)}`;
   const second = loadConfig({ ...env, DOWNLOADER_PORT: String(freePort()) });
   await startPart(second, "downloader", 90_000, name);
-  const conn = await amqp.connect(amqpUrl(config));
+  const conn = await amqp.connect(brokerUrl(config, "tester"));
   try {
     const ch = await conn.createConfirmChannel();
     const jobId = newId();

@@ -3,15 +3,16 @@
  * The timers of one download (time to headers, idle body, overall deadline)
  * behind one AbortSignal. When a timer fires it records why, as a
  * `DownloadFailed`, and aborts; the fetcher reports that reason instead of
- * the bare abort error.
+ * the bare abort error. Shutdown aborts with a `TransientError` instead: the
+ * file is not failed, its message goes back to the queue.
  */
-import { DownloadFailed } from "../shared/errors.ts";
+import { DownloadFailed, TransientError } from "../shared/errors.ts";
 
 export class Watchdog {
   private readonly controller = new AbortController();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Why the download was aborted, once it was. */
-  reason: DownloadFailed | null = null;
+  reason: DownloadFailed | TransientError | null = null;
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -34,8 +35,16 @@ export class Watchdog {
     this.timers.delete(name);
   }
 
+  /** Aborts when `signal` (shutdown) does, with a TransientError. */
+  follow(signal: AbortSignal | undefined): void {
+    if (!signal) return;
+    const stop = () => this.fail(new TransientError("shutting down mid-download"));
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+  }
+
   /** Aborts with `err` as the reason (the first reason wins). */
-  fail(err: DownloadFailed): void {
+  fail(err: DownloadFailed | TransientError): void {
     if (this.reason) return;
     this.reason = err;
     this.controller.abort(err);

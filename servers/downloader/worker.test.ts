@@ -68,7 +68,7 @@ const deps = (over: Partial<WorkerDeps["config"]> = {}, signal?: AbortSignal): W
     ...over,
   },
   log,
-  compressor: new CompressorClient({ compressorUrl: `http://127.0.0.1:${compressor.port}`, token: "internal-test-token", log, signal }),
+  compressor: new CompressorClient({ compressorUrl: `http://127.0.0.1:${compressor.port}`, token: "internal-test-token", log }),
   resolver: async () => [],
   hosts: new HostLimit(2),
   publish: async (ev: FileEvent, persistent) => void (persistent && timeline.push(`${ev.state} ${ev.jobId} ${ev.index}`)),

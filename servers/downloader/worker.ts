@@ -38,8 +38,9 @@ async function disk<T>(what: string, fn: () => Promise<T>): Promise<T> {
 /**
  * Processes one request; resolves when the message can be acked. Resolves
  * null for a late redelivery of a job the compressor has already finished.
+ * `signal` (shutdown) stops waiting for the compressor.
  */
-export async function processFile(req: DownloadRequest, deps: WorkerDeps): Promise<FileOutcome | null> {
+export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal?: AbortSignal): Promise<FileOutcome | null> {
   const dir = jobDir(deps.config, req.jobId);
   const log = deps.log;
   if (await Bun.file(finishedJobRecord(deps.config, req.jobId)).exists()) {
@@ -51,16 +52,33 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps): Promi
   else {
     await disk("cannot create the job folder", () => ensureJobDir(dir));
     const started = Date.now();
-    outcome = await deps.hosts.run(hostKey(req.url), () => downloadFile(req, dir, deps));
+    outcome = await deps.hosts.run(hostKey(req.url), () => downloadFile(req, dir, deps, signal));
     await disk("cannot record the outcome", () => writeOutcome(dir, outcome!));
     const fields = { job: req.jobId, index: req.index, bytes: outcome.bytes, ms: Date.now() - started };
     if (outcome.state === "done") log.info("downloaded", { ...fields, name: outcome.name });
     else log.info("download failed", { ...fields, url: req.url.slice(0, 200), error: outcome.error });
   }
-  await deps.publish(finalEvent(req, outcome), true);
-  if (await jobComplete(dir, req.total)) {
-    log.info("job has all its files; handing it to the compressor", { job: req.jobId, total: req.total });
-    await deps.compressor.notify(req.jobId, req.total);
-  }
+  await announce(req, outcome, deps, signal);
   return outcome;
+}
+
+/** Publishes the file's final event; hands the job to the compressor if this was its last file. */
+async function announce(req: DownloadRequest, outcome: FileOutcome, deps: WorkerDeps, signal?: AbortSignal): Promise<void> {
+  await deps.publish(finalEvent(req, outcome), true);
+  if (await jobComplete(jobDir(deps.config, req.jobId), req.total)) {
+    deps.log.info("job has all its files; handing it to the compressor", { job: req.jobId, total: req.total });
+    await deps.compressor.notify(req.jobId, req.total, signal);
+  }
+}
+
+/** Records the file as failed with `error` (unless it has an outcome already), so its job can still complete. */
+export async function failFile(req: DownloadRequest, deps: WorkerDeps, error: string): Promise<void> {
+  const dir = jobDir(deps.config, req.jobId);
+  let outcome = await readOutcome(dir, req.index);
+  if (!outcome) {
+    outcome = { index: req.index, total: req.total, url: req.url, state: "failed", name: null, file: null, bytes: 0, crc32: null, error };
+    await ensureJobDir(dir);
+    await writeOutcome(dir, outcome);
+  }
+  await announce(req, outcome, deps);
 }

@@ -1,19 +1,34 @@
 /**
  * @module broker
  * A recovering AMQP connection with one confirm channel. On every (re)connect
- * it declares the topology and runs the owner's `onChannel` (set prefetch,
- * start consumers). Publishing waits for the broker's confirm and retries
- * across reconnects, so a published message is never silently lost.
+ * it checks (passively: the servers' users may declare nothing) that the
+ * topology it needs is there, then attaches the consumers added to it (see
+ * consumer.ts). `open` resolves once the first channel is ready, before
+ * anything is consumed. Publishing waits for the broker's confirm and
+ * retries across reconnects, so a published message is never silently lost.
  */
-import amqp, { type ChannelModel, type ConfirmChannel, type ConsumeMessage, type RecoveringChannelModel } from "amqplib";
-import { declareTopology } from "./topology.ts";
+import amqp, { type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from "amqplib";
+import { checkTopology, type Needs } from "./topology.ts";
 import type { Logger } from "./log.ts";
 
 export interface BrokerOptions {
+  /** AMQP URL, credentials included */
   url: string;
   log: Logger;
-  /** Runs on each new channel, after the topology is declared. */
-  onChannel?: (ch: ConfirmChannel, broker: Broker) => Promise<void>;
+  /** exchanges and queues this process uses, checked on every connect */
+  needs: Needs;
+}
+
+/** Something that consumes on each new channel (consumer.ts). */
+export interface Attachable {
+  attach(ch: ConfirmChannel): Promise<void>;
+  /** the channel is gone: forget its deliveries (the broker hands them back) */
+  detach(): void;
+}
+
+export interface PublishOptions {
+  persistent?: boolean;
+  headers?: Record<string, unknown>;
 }
 
 export class Broker {
@@ -21,7 +36,7 @@ export class Broker {
   private waiters: ((ch: ConfirmChannel) => void)[] = [];
   private closing = false;
   private conn!: RecoveringChannelModel;
-  private consumerTags = new Set<string>();
+  private readonly consumers: Attachable[] = [];
 
   private constructor(private readonly opts: BrokerOptions) {}
 
@@ -40,10 +55,10 @@ export class Broker {
     });
     b.conn.on("error", (err: Error) => opts.log.warn("broker connection error", { err }));
     b.conn.on("disconnect", (err: Error) => {
-      b.ch = null;
+      b.lost();
       if (!b.closing) opts.log.warn("broker disconnected; reconnecting", { err: err?.message });
     });
-    b.conn.on("connect-failed", (err: Error) => opts.log.debug("broker connect failed", { err: err?.message }));
+    b.conn.on("connect-failed", (err: Error) => opts.log.warn("broker connect failed; retrying", { err: err?.message }));
     await ready;
     return b;
   }
@@ -52,14 +67,24 @@ export class Broker {
     const ch = await model.createConfirmChannel();
     ch.on("error", (err: Error) => this.opts.log.warn("broker channel error", { err }));
     ch.on("close", () => {
-      if (this.ch === ch) this.ch = null;
+      if (this.ch === ch) this.lost();
     });
-    await declareTopology(ch);
-    this.consumerTags.clear();
-    if (this.opts.onChannel) await this.opts.onChannel(ch, this);
+    await checkTopology(ch, this.opts.needs);
+    for (const c of this.consumers) await c.attach(ch);
     this.ch = ch;
     this.opts.log.info("broker channel ready");
     for (const w of this.waiters.splice(0)) w(ch);
+  }
+
+  private lost(): void {
+    this.ch = null;
+    for (const c of this.consumers) c.detach();
+  }
+
+  /** Adds a consumer: attached now if connected, and again on every reconnect. */
+  async addConsumer(c: Attachable): Promise<void> {
+    this.consumers.push(c);
+    if (this.ch) await c.attach(this.ch);
   }
 
   /** The current channel, waiting for a reconnect if there is none. */
@@ -72,44 +97,24 @@ export class Broker {
     return this.ch !== null;
   }
 
-  /** Publishes persistent JSON and resolves once the broker confirmed it; retries across reconnects. */
-  async publish(exchange: string, routingKey: string, body: Buffer, opts: { persistent?: boolean } = {}): Promise<void> {
+  /** Publishes JSON (persistent by default) and resolves once the broker confirmed it; retries across reconnects. */
+  async publish(exchange: string, routingKey: string, body: Buffer, opts: PublishOptions = {}): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       if (this.closing && !this.ch) throw new Error("broker closed");
       const ch = await this.channel();
       try {
         await new Promise<void>((resolve, reject) => {
-          ch.publish(exchange, routingKey, body, { persistent: opts.persistent ?? true, contentType: "application/json" }, (err) =>
+          ch.publish(exchange, routingKey, body, { persistent: opts.persistent ?? true, contentType: "application/json", headers: opts.headers }, (err) =>
             err ? reject(err) : resolve(),
           );
         });
         return;
       } catch (err) {
-        if (this.ch === ch) this.ch = null;
+        // nacked, or the channel closed (its close handler then waits for the reconnect)
         this.opts.log.warn("publish not confirmed; retrying", { routingKey, attempt, err });
         await Bun.sleep(Math.min(2000, 100 * 2 ** attempt));
       }
     }
-  }
-
-  /** Starts a consumer on `ch` (call from `onChannel`) and remembers its tag so `stopConsuming` can cancel it. */
-  async consume(ch: ConfirmChannel, queue: string, handler: (msg: ConsumeMessage, ch: ConfirmChannel) => void): Promise<void> {
-    const { consumerTag } = await ch.consume(queue, (msg) => {
-      if (msg === null) {
-        this.opts.log.warn("consumer cancelled by the broker", { queue });
-        return;
-      }
-      handler(msg, ch);
-    });
-    this.consumerTags.add(consumerTag);
-  }
-
-  /** Cancels this process's consumers: no new deliveries; in-flight ones can still be acked. */
-  async stopConsuming(): Promise<void> {
-    const ch = this.ch;
-    if (!ch) return;
-    for (const tag of this.consumerTags) await ch.cancel(tag).catch(() => {});
-    this.consumerTags.clear();
   }
 
   /** Closes the channel, then the connection. Idempotent. */
@@ -120,15 +125,5 @@ export class Broker {
     this.ch = null;
     if (ch) await ch.close().catch(() => {});
     await this.conn?.close().catch(() => {});
-  }
-}
-
-/** Acks/nacks `msg` on `ch`, ignoring a channel that has since closed (the broker then redelivers). */
-export function settle(ch: ConfirmChannel, msg: ConsumeMessage, outcome: "ack" | "requeue" | "dead"): void {
-  try {
-    if (outcome === "ack") ch.ack(msg);
-    else ch.nack(msg, false, outcome === "requeue");
-  } catch {
-    /* channel gone: the broker redelivers the message */
   }
 }

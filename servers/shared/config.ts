@@ -56,6 +56,7 @@ const spec = {
   BROKER_STOMP_PORT: { kind: "port", def: "15675", doc: "Web-STOMP port of the private broker" },
   BROKER_DIST_PORT: { kind: "port", def: "25673", doc: "Erlang distribution port of the private broker" },
   BROKER_EPMD_PORT: { kind: "port", def: "4371", doc: "epmd port of the private broker" },
+  BROKER_CREDENTIALS_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/secret/broker`, doc: "one password file per broker role (made at first start for the private broker; unused when `AMQP_URL` names a user)" },
   STOMP_URL: { kind: "string", def: (r) => r.AMQP_URL ? `ws://${hostOf(r.AMQP_URL)}:15674/ws` : `ws://127.0.0.1:${r.BROKER_STOMP_PORT}/ws`, doc: "Web-STOMP endpoint the SSE bridge uses" },
   DOWNLOADS_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/downloads`, doc: "where job folders are downloaded (shared storage when scaled out)" },
   ARCHIVES_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/archives`, doc: "nginx's file folder, where finished archives are moved" },
@@ -182,23 +183,4 @@ export function childEnv(overrides: Record<string, string | number | undefined> 
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   for (const [k, v] of Object.entries(overrides)) if (v !== undefined) env[k] = String(v);
   return env;
-}
-
-/** Private-broker settings derived from config (node name, data folders). */
-export function brokerPaths(c: Config) {
-  const base = `${c.RUN_DIR}/rabbitmq`;
-  return {
-    base,
-    nodeName: `linkpack-${c.BROKER_PORT}@localhost`,
-    mnesia: `${base}/mnesia`,
-    logs: `${c.RUN_DIR}/logs/rabbitmq`,
-    home: `${base}/home`,
-    configFile: `${base}/rabbitmq.conf`,
-    pluginsFile: `${base}/enabled_plugins`,
-  };
-}
-
-/** The AMQP URL processes use: `AMQP_URL` or the private broker. */
-export function amqpUrl(c: Config): string {
-  return c.AMQP_URL || `amqp://guest:guest@127.0.0.1:${c.BROKER_PORT}`;
 }

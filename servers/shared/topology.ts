@@ -1,7 +1,10 @@
 /**
  * @module topology
  * Every exchange, queue and routing key linkpack uses, with their declarations.
- * Servers import names from here; nothing else spells them.
+ * Servers import names from here; nothing else spells them. `declareTopology`
+ * is run once by `bun run start` with the broker's admin user; the servers,
+ * whose users may not declare anything, only check (passively) that what
+ * they use is there.
  */
 import type { Channel } from "amqplib";
 
@@ -11,6 +14,8 @@ export const WORK_EXCHANGE = "linkpack.work";
 export const PROGRESS_EXCHANGE = "linkpack.progress";
 /** Fanout exchange receiving rejected (malformed) messages. */
 export const DEAD_EXCHANGE = "linkpack.dead";
+/** Topic exchange a consumer sends a message back to its own queue through (routing key = the queue's name), with its attempt count. */
+export const RETRY_EXCHANGE = "linkpack.retry";
 
 /** Work queue the downloaders share. */
 export const DOWNLOAD_QUEUE = "linkpack.downloads";
@@ -42,11 +47,16 @@ export const patterns = {
 
 const deadLettered = { arguments: { "x-dead-letter-exchange": DEAD_EXCHANGE } };
 
-/** Declares everything (idempotent); run by every process on each (re)connect. */
+/** The work queues, each consumed by one kind of server (and sent back to itself through RETRY_EXCHANGE). */
+export const WORK_QUEUES = [DOWNLOAD_QUEUE, COMPRESS_QUEUE, WEB_PROGRESS_QUEUE] as const;
+export type WorkQueue = (typeof WORK_QUEUES)[number];
+
+/** Declares everything (idempotent; queue arguments never change, new ones go in policies). */
 export async function declareTopology(ch: Channel): Promise<void> {
   await ch.assertExchange(WORK_EXCHANGE, "topic", { durable: true });
   await ch.assertExchange(PROGRESS_EXCHANGE, "topic", { durable: true });
   await ch.assertExchange(DEAD_EXCHANGE, "fanout", { durable: true });
+  await ch.assertExchange(RETRY_EXCHANGE, "topic", { durable: true });
   await ch.assertQueue(DEAD_QUEUE, { durable: true });
   await ch.bindQueue(DEAD_QUEUE, DEAD_EXCHANGE, "");
   await ch.assertQueue(DOWNLOAD_QUEUE, { durable: true, ...deadLettered });
@@ -55,6 +65,23 @@ export async function declareTopology(ch: Channel): Promise<void> {
   await ch.bindQueue(COMPRESS_QUEUE, WORK_EXCHANGE, patterns.compress);
   await ch.assertQueue(WEB_PROGRESS_QUEUE, { durable: true, ...deadLettered });
   await ch.bindQueue(WEB_PROGRESS_QUEUE, PROGRESS_EXCHANGE, patterns.allJobs);
+  for (const q of WORK_QUEUES) await ch.bindQueue(q, RETRY_EXCHANGE, q);
+}
+
+/** What a server uses, to check at connect. */
+export interface Needs {
+  exchanges?: string[];
+  queues?: string[];
+}
+
+/**
+ * Checks passively (no permission needed) that everything in `needs`
+ * exists; a missing one closes the channel with a 404, which the broker
+ * connection takes as a failed connect and retries.
+ */
+export async function checkTopology(ch: Channel, needs: Needs): Promise<void> {
+  for (const e of needs.exchanges ?? []) await ch.checkExchange(e);
+  for (const q of needs.queues ?? []) await ch.checkQueue(q);
 }
 
 /** STOMP destination for a routing key on the progress exchange (Web-STOMP `/exchange/` form). */

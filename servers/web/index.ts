@@ -3,34 +3,39 @@
  * the broker (publishing jobs, folding progress into the store) and the HTTP
  * server; the routes live in app.tsx.
  */
-import { amqpUrl, loadConfig } from "../shared/config.ts";
+import { loadConfig } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
 import { Broker } from "../shared/broker.ts";
+import { brokerUrl, stompLogin } from "../shared/brokerauth.ts";
+import { Consumer } from "../shared/consumer.ts";
+import { linkSecret } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
 import { JobStore } from "./store.ts";
-import { trackProgress } from "./tracker.ts";
+import { progressConsumer } from "./tracker.ts";
 import { createJob, publishPending } from "./jobs.ts";
 import { createApp } from "./app.tsx";
-import { StompHub, stompLogin } from "./stomp.ts";
+import { StompHub } from "./stomp.ts";
 import { Bridge } from "./bridge.ts";
 import { mountStatic } from "./static.ts";
 import { QueueDepth } from "./queuedepth.ts";
-import { DOWNLOAD_QUEUE } from "../shared/topology.ts";
+import { DOWNLOAD_QUEUE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE } from "../shared/topology.ts";
 
 const config = loadConfig();
 const log = createLogger("web", config.LOG_LEVEL);
 const store = new JobStore(`${config.STATE_DIR}/web`, { perMinute: config.MAX_JOBS_PER_MINUTE, active: config.MAX_ACTIVE_JOBS });
 const broker = await Broker.open({
-  url: amqpUrl(config),
+  url: brokerUrl(config, "web"),
   log,
-  onChannel: (ch, b) => trackProgress(b, ch, store, log),
+  needs: { exchanges: [WORK_EXCHANGE, RETRY_EXCHANGE], queues: [WEB_PROGRESS_QUEUE, DOWNLOAD_QUEUE] },
 });
+const tracker = new Consumer(progressConsumer({ store, log, config, secret: linkSecret(config) }));
+await broker.addConsumer(tracker);
 
 // Jobs a crashed predecessor recorded but did not publish (the store is the outbox).
 void publishPending(store, broker, log).catch((err) => log.error("publishing pending jobs failed", { err }));
 
 // The live page: one STOMP connection for every SSE client of this process.
-const hub = new StompHub({ url: config.STOMP_URL, ...stompLogin(amqpUrl(config)), log });
+const hub = new StompHub({ url: config.STOMP_URL, ...stompLogin(config), log });
 hub.start();
 const bridge = new Bridge({ hub, store, log, maxStreams: config.MAX_EVENT_STREAMS, maxStreamsPerClient: config.MAX_EVENT_STREAMS_PER_CLIENT });
 
@@ -61,7 +66,7 @@ onShutdown(log, [
     },
   ],
   ["close stomp", () => hub.close()],
-  ["stop consuming", () => broker.stopConsuming()],
+  ["stop folding progress", () => tracker.stop(5_000)],
   ["close broker", () => broker.close()],
   ["close store", () => store.close()],
 ]);

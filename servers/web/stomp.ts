@@ -30,13 +30,6 @@ interface Entry {
   waiters: (() => void)[];
 }
 
-/** STOMP login from an AMQP URL (`amqp://user:pass@host:port/vhost`). */
-export function stompLogin(amqpUrl: string): { login: string; passcode: string; vhost: string } {
-  const u = new URL(amqpUrl);
-  const vhost = decodeURIComponent(u.pathname.slice(1)) || "/";
-  return { login: decodeURIComponent(u.username) || "guest", passcode: decodeURIComponent(u.password) || "guest", vhost };
-}
-
 export class StompHub {
   private readonly client: Client;
   private readonly subs = new Map<string, Entry>();

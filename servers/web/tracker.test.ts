@@ -1,7 +1,7 @@
 /** The web server's progress tracker through the real broker: a malformed event is dead-lettered and does not block the queue. */
 import { expect, test } from "bun:test";
 import amqp from "amqplib";
-import { amqpUrl } from "../shared/config.ts";
+import { brokerUrl } from "../shared/brokerauth.ts";
 import { DEAD_QUEUE, PROGRESS_EXCHANGE, WEB_PROGRESS_QUEUE, keys } from "../shared/topology.ts";
 import { useStack } from "../../test/stack.ts";
 import { submit } from "../../test/e2e/util.ts";
@@ -11,7 +11,7 @@ test("malformed progress events are dead-lettered; the queue keeps draining", as
   const { web, config } = await useStack();
   // A job whose only URL is refused at once, so nothing else moves it.
   const id = await submit(web, ["http://192.0.2.1:9/never.jpg"]);
-  const conn = await amqp.connect(amqpUrl(config));
+  const conn = await amqp.connect(brokerUrl(config, "tester"));
   try {
     const ch = await conn.createConfirmChannel();
     const marker = `malformed-${crypto.randomUUID()}`;

@@ -1,33 +1,40 @@
 /**
  * @module tracker
- * Folds the progress events of every job (the durable `WEB_PROGRESS_QUEUE`)
- * into the job store. Acks after the store is written, so a web restart loses
- * no event; a malformed event is dead-lettered.
+ * Folds the progress events of every job (the durable WEB_PROGRESS_QUEUE)
+ * into the job store, through the consumer runtime (shared/consumer.ts):
+ * acked after the store is written, so a web restart loses no event. An
+ * event that fails its check is dead-lettered with a log line: a malformed
+ * one, and — defence in depth — a `link` event whose link is not exactly
+ * that job's archive path under PUBLIC_URL with a valid signature.
  */
-import type { ConfirmChannel } from "amqplib";
-import { settle, type Broker } from "../shared/broker.ts";
+import type { Config } from "../shared/config.ts";
+import type { ConsumerSpec } from "../shared/consumer.ts";
 import { MalformedMessage } from "../shared/errors.ts";
+import { verifyLink } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
-import { parseProgressEvent } from "../shared/messages.ts";
+import { parseProgressEvent, type ProgressEvent } from "../shared/messages.ts";
 import { WEB_PROGRESS_QUEUE } from "../shared/topology.ts";
 import type { JobStore } from "./store.ts";
 
-/** Starts consuming on `ch` (call from the broker's onChannel). */
-export async function trackProgress(broker: Broker, ch: ConfirmChannel, store: JobStore, log: Logger): Promise<void> {
-  await ch.prefetch(200);
-  await broker.consume(ch, WEB_PROGRESS_QUEUE, (msg, c) => {
-    try {
-      const ev = parseProgressEvent(msg.content);
-      if (ev.type !== "clock") store.apply(ev);
-      settle(c, msg, "ack");
-    } catch (err) {
-      if (err instanceof MalformedMessage) {
-        log.warn("malformed progress event dead-lettered", { err: err.message, key: msg.fields.routingKey });
-        settle(c, msg, "dead");
-      } else {
-        log.error("could not record progress event; will retry", { err });
-        settle(c, msg, "requeue");
-      }
-    }
-  });
+/** A progress event as the web server accepts it: checked, and a link event only with its job's true link. */
+export function checkedEvent(body: Buffer | string, c: { publicUrl: string; secret: string }): ProgressEvent {
+  const ev = parseProgressEvent(body);
+  if (ev.type === "link" && !verifyLink(ev.link, { publicUrl: c.publicUrl, secret: c.secret, jobId: ev.jobId, expiresAt: ev.expiresAt }))
+    throw new MalformedMessage("link event whose link is not the job's signed archive link");
+  return ev;
+}
+
+export function progressConsumer(deps: { store: Pick<JobStore, "apply">; log: Logger; config: Pick<Config, "PUBLIC_URL">; secret: string }): ConsumerSpec<ProgressEvent> {
+  return {
+    queue: WEB_PROGRESS_QUEUE,
+    prefetch: 200,
+    log: deps.log,
+    parse: (body) => checkedEvent(body, { publicUrl: deps.config.PUBLIC_URL, secret: deps.secret }),
+    handle: async (ev) => {
+      if (ev.type !== "clock") deps.store.apply(ev);
+    },
+    maxAttempts: 5,
+    backoffMs: (n) => 200 * n,
+    describe: (ev) => ({ type: ev.type, job: ev.type === "clock" ? undefined : ev.jobId }),
+  };
 }

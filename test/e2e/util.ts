@@ -1,7 +1,8 @@
 /** Helpers for end-to-end tests: submit a job, wait for it, fetch and read its archive, watch its events. */
 import amqp, { type Channel, type ChannelModel } from "amqplib";
 import { unzipSync } from "fflate";
-import { amqpUrl, type Config } from "../../servers/shared/config.ts";
+import type { Config } from "../../servers/shared/config.ts";
+import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import type { JobView } from "../../servers/shared/jobstate.ts";
 import { parseProgressEvent, type ProgressEvent } from "../../servers/shared/messages.ts";
 import { PROGRESS_EXCHANGE, WORK_EXCHANGE } from "../../servers/shared/topology.ts";
@@ -70,7 +71,7 @@ export async function unzipTest(zip: Uint8Array): Promise<{ code: number; out: s
 
 /** Collects every progress event with a routing key matching `pattern` until `close()`. */
 export async function watch(config: Config, pattern: string): Promise<{ events: { key: string; ev: ProgressEvent }[]; close(): Promise<void> }> {
-  const conn: ChannelModel = await amqp.connect(amqpUrl(config));
+  const conn: ChannelModel = await amqp.connect(brokerUrl(config, "observer"));
   const ch: Channel = await conn.createChannel();
   const { queue } = await ch.assertQueue("", { exclusive: true, autoDelete: true });
   await ch.bindQueue(queue, PROGRESS_EXCHANGE, pattern);
@@ -81,7 +82,7 @@ export async function watch(config: Config, pattern: string): Promise<{ events: 
 
 /** Publishes `msg` on the work exchange with `routingKey`, as any holder of broker credentials could. */
 export async function publishWork(config: Config, routingKey: string, msg: object): Promise<void> {
-  const conn = await amqp.connect(amqpUrl(config));
+  const conn = await amqp.connect(brokerUrl(config, "tester"));
   try {
     const ch = await conn.createConfirmChannel();
     await new Promise<void>((resolve, reject) => ch.publish(WORK_EXCHANGE, routingKey, Buffer.from(JSON.stringify(msg)), { persistent: true }, (err) => (err ? reject(err) : resolve())));

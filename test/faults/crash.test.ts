@@ -10,7 +10,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { DOWNLOAD_QUEUE, WORK_EXCHANGE, keys } from "../../servers/shared/topology.ts";
 import { encode } from "../../servers/shared/messages.ts";
 import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
-import { amqpUrl, type Config } from "../../servers/shared/config.ts";
+import { type Config } from "../../servers/shared/config.ts";
+import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import type { CompressEvent } from "../../servers/shared/messages.ts";
 import { useStack } from "../stack.ts";
 import { JobStore } from "../../servers/web/store.ts";
@@ -115,7 +116,7 @@ test("a download message redelivered after its job finished is dropped: no stray
   const id = await submit(web, [url]);
   expect((await waitFinal(web, id)).state).toBe("ready");
   const links = await watch(config, keys.link(id));
-  const conn = await amqp.connect(amqpUrl(config));
+  const conn = await amqp.connect(brokerUrl(config, "tester"));
   const ch = await conn.createConfirmChannel();
   ch.publish(WORK_EXCHANGE, keys.download(id), encode({ v: 1, jobId: id, index: 0, total: 1, url }), { persistent: true });
   await ch.waitForConfirms();

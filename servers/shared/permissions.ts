@@ -1,0 +1,99 @@
+/**
+ * @module permissions
+ * Who may do what on the broker: one user per role, each with the least it
+ * needs (RabbitMQ's configure / write / read regexes on resource names, and
+ * topic permissions on routing keys). `bun run start` writes this matrix
+ * into the private broker's definitions; the README's table is printed from
+ * it (`bun scripts/broker-table.ts`) and a test tries each refusal.
+ *
+ * Servers declare nothing (they check passively that what they use exists);
+ * `admin` declares the topology at start. No `guest`.
+ */
+import { COMPRESS_QUEUE, DEAD_QUEUE, DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE } from "./topology.ts";
+
+export const ROLES = ["web", "stomp", "downloader", "compressor", "clock", "observer", "tester", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Permission {
+  configure: string;
+  write: string;
+  read: string;
+  /** exchange → [write, read] routing-key patterns (topic exchanges only) */
+  topics?: Record<string, [write: string, read: string]>;
+  tags?: string[];
+  /** what the role is for (README) */
+  purpose: string;
+}
+
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** A regex matching exactly these names. */
+const only = (...names: string[]) => (names.length ? `^(${names.map(esc).join("|")})$` : "^$");
+const NOTHING = "^$";
+const JOB = "job\\.[0-9a-f]{32}";
+/** Server-named exclusive queues (`amq.gen-…`) and the STOMP plugin's subscription queues. */
+const OWN_QUEUES = "^amq\\.gen-.*$";
+const STOMP_QUEUES = "^stomp-subscription-.*$";
+
+export const PERMISSIONS: Record<Role, Permission> = {
+  web: {
+    purpose: "publishes one download message per URL; folds progress into the job store",
+    configure: NOTHING,
+    write: only(WORK_EXCHANGE, RETRY_EXCHANGE),
+    read: only(WEB_PROGRESS_QUEUE),
+    topics: { [WORK_EXCHANGE]: [`^${JOB}\\.download$`, NOTHING], [RETRY_EXCHANGE]: [only(WEB_PROGRESS_QUEUE), NOTHING] },
+  },
+  stomp: {
+    purpose: "the web server's STOMP-to-SSE bridge: reads one job's (or the clock's) events, publishes nothing",
+    configure: STOMP_QUEUES,
+    write: STOMP_QUEUES,
+    read: `^(${esc(PROGRESS_EXCHANGE)}|stomp-subscription-.*)$`,
+    topics: { [PROGRESS_EXCHANGE]: [NOTHING, `^(${JOB}\\.#|clock\\.tick)$`] },
+  },
+  downloader: {
+    purpose: "consumes download messages; publishes file events",
+    configure: NOTHING,
+    write: only(PROGRESS_EXCHANGE, RETRY_EXCHANGE),
+    read: only(DOWNLOAD_QUEUE),
+    topics: { [PROGRESS_EXCHANGE]: [`^${JOB}\\.file\\.\\d+$`, NOTHING], [RETRY_EXCHANGE]: [only(DOWNLOAD_QUEUE), NOTHING] },
+  },
+  compressor: {
+    purpose: "queues compress requests (its HTTP intake) and consumes them; publishes compression, link and failure events",
+    configure: NOTHING,
+    write: only(WORK_EXCHANGE, PROGRESS_EXCHANGE, RETRY_EXCHANGE),
+    read: only(COMPRESS_QUEUE),
+    topics: {
+      [WORK_EXCHANGE]: [`^${JOB}\\.compress-request$`, NOTHING],
+      [PROGRESS_EXCHANGE]: [`^${JOB}\\.(compress|link|failed)$`, NOTHING],
+      [RETRY_EXCHANGE]: [only(COMPRESS_QUEUE), NOTHING],
+    },
+  },
+  clock: {
+    purpose: "publishes the server time",
+    configure: NOTHING,
+    write: only(PROGRESS_EXCHANGE),
+    read: NOTHING,
+    topics: { [PROGRESS_EXCHANGE]: [`^clock\\.tick$`, NOTHING] },
+  },
+  observer: {
+    purpose: "the benchmark (and tests) watching events through a queue of its own; publishes nothing",
+    configure: OWN_QUEUES,
+    write: OWN_QUEUES,
+    read: `^(amq\\.gen-.*|${esc(PROGRESS_EXCHANGE)})$`,
+  },
+  tester: {
+    purpose: "the test suite: also sends hostile messages to the work and progress exchanges",
+    configure: OWN_QUEUES,
+    write: `^(amq\\.gen-.*|${esc(WORK_EXCHANGE)}|${esc(PROGRESS_EXCHANGE)})$`,
+    read: `^(amq\\.gen-.*|${esc(PROGRESS_EXCHANGE)}|${esc(DEAD_QUEUE)})$`,
+  },
+  admin: {
+    purpose: "`bun run start` only: declares the topology",
+    configure: ".*",
+    write: ".*",
+    read: ".*",
+    tags: ["administrator"],
+  },
+};
+
+/** The broker user name of a role (when the broker is linkpack's own, or AMQP_URL names no user). */
+export const userName = (role: Role) => `linkpack-${role}`;
