@@ -15,6 +15,7 @@ import { openUrl } from "./fetcher.ts";
 import { chooseName } from "./filename.ts";
 import { FileProgress, type PublishEvent } from "./progress.ts";
 import { diskFailure, formatBytes } from "./reasons.ts";
+import type { HostSlot } from "./hostlimit.ts";
 import type { Resolver } from "./ssrf.ts";
 import { saveBody } from "./transfer.ts";
 import { seconds, Watchdog } from "./watchdog.ts";
@@ -75,8 +76,13 @@ async function checkBudget(dir: string, index: number, bytes: number, c: Downloa
   if ((await jobBytes(dir, index)) + bytes > c.MAX_JOB_BYTES) throw new DownloadFailed(`the job would exceed its limit of ${formatBytes(c.MAX_JOB_BYTES)}`);
 }
 
-/** Downloads `req.url` into job folder `dir` (which exists) and returns its outcome; `signal` (shutdown) aborts it with a TransientError. */
-export async function downloadFile(req: DownloadRequest, dir: string, deps: DownloadDeps, signal?: AbortSignal): Promise<FileOutcome> {
+/**
+ * Downloads `req.url` into job folder `dir` (which exists) and returns its
+ * outcome. `run.slot` is held for the host of each hop; `run.signal`
+ * (shutdown) aborts the download with a TransientError.
+ */
+export async function downloadFile(req: DownloadRequest, dir: string, deps: DownloadDeps, run: { signal?: AbortSignal; slot?: HostSlot } = {}): Promise<FileOutcome> {
+  const signal = run.signal;
   const c = deps.config;
   const progress = new FileProgress(req, deps.publish, c.PROGRESS_INTERVAL_MS);
   const watchdog = new Watchdog();
@@ -92,6 +98,7 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
       connectTimeoutMs: c.CONNECT_TIMEOUT_MS,
       watchdog,
       ca: deps.ca,
+      slot: run.slot,
     });
     const h = opened.response.headers;
     progress.name = chooseName({ disposition: h.get("content-disposition"), url: opened.url, contentType: h.get("content-type"), index: req.index });

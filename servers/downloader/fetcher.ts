@@ -11,6 +11,7 @@ import { STATUS_CODES } from "node:http";
 import { DownloadFailed } from "../shared/errors.ts";
 import { isConnectFailure, networkFailure } from "./reasons.ts";
 import { checkedAddresses, effectivePort, literalAddress, parseHttpUrl, type Address, type Resolver } from "./ssrf.ts";
+import type { HostSlot } from "./hostlimit.ts";
 import { seconds, type Watchdog } from "./watchdog.ts";
 
 export interface FetchOptions {
@@ -23,6 +24,8 @@ export interface FetchOptions {
   watchdog: Watchdog;
   /** extra trusted CA certificates (PEM), for tests with a local TLS server */
   ca?: string;
+  /** the per-host limit's slot, moved to each hop's host before it is asked */
+  slot?: HostSlot;
 }
 
 export interface Opened {
@@ -43,6 +46,7 @@ export async function openUrl(text: string, o: FetchOptions): Promise<Opened> {
   const seen = new Set<string>();
   for (let hop = 0; ; hop++) {
     seen.add(url.href);
+    await o.slot?.hop(url.hostname, o.watchdog.signal).catch(() => Promise.reject(o.watchdog.reason));
     const res = await request(url, o);
     if (REDIRECTS.has(res.status)) {
       await res.body?.cancel().catch(() => {});

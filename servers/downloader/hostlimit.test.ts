@@ -1,36 +1,56 @@
 import { expect, test } from "bun:test";
-import { HostLimit, hostKey } from "./hostlimit.ts";
+import { HostLimit, HostSlot, hostKey } from "./hostlimit.ts";
 
-test("at most perHost tasks per host run at once; other hosts are not held up; slots are handed on", async () => {
+test("at most perHost slots per host; other hosts are not held up; a slot passes straight to the next waiter", async () => {
   const limit = new HostLimit(2);
-  const running = new Map<string, number>();
-  const peak = new Map<string, number>();
-  const gates: (() => void)[] = [];
-  const task = (host: string) =>
-    limit.run(host, async () => {
-      running.set(host, (running.get(host) ?? 0) + 1);
-      peak.set(host, Math.max(peak.get(host) ?? 0, running.get(host)!));
-      await new Promise<void>((r) => gates.push(r));
-      running.set(host, running.get(host)! - 1);
-      return host;
-    });
-  const all = [...Array.from({ length: 5 }, () => task("a.example")), task("b.example")];
+  const order: string[] = [];
+  await limit.enter("a");
+  await limit.enter("a");
+  expect(limit.free("a")).toBe(false);
+  expect(limit.free("b")).toBe(true);
+  const third = limit.enter("a").then(() => order.push("third"));
+  const fourth = limit.enter("a").then(() => order.push("fourth"));
   await Bun.sleep(0);
-  expect(limit.active("a.example")).toBe(2);
-  expect(limit.active("b.example")).toBe(1);
-  while (gates.length) {
-    gates.shift()!();
-    await Bun.sleep(0);
-  }
-  expect(await Promise.all(all)).toEqual([...Array(5).fill("a.example"), "b.example"]);
-  expect(peak.get("a.example")).toBe(2);
-  expect(limit.active("a.example")).toBe(0);
+  expect(order).toEqual([]);
+  limit.leave("a");
+  await third;
+  expect([order, limit.active("a")]).toEqual([["third"], 2]);
+  limit.leave("a");
+  await fourth;
+  limit.leave("a");
+  limit.leave("a");
+  expect([limit.active("a"), limit.free("a")]).toEqual([0, true]);
 });
 
-test("a failing task frees its slot", async () => {
+test("a wait given up (its signal aborted) takes no slot", async () => {
   const limit = new HostLimit(1);
-  await limit.run("h", async () => Promise.reject(new Error("x"))).catch(() => {});
-  expect(await limit.run("h", async () => "next")).toBe("next");
+  await limit.enter("h");
+  const ac = new AbortController();
+  const waiting = limit.enter("h", ac.signal);
+  ac.abort(new Error("deadline"));
+  await expect(waiting).rejects.toThrow("deadline");
+  limit.leave("h");
+  expect([limit.active("h"), limit.free("h")]).toEqual([0, true]);
+});
+
+test("a download's slot follows its hops: one host at a time, the previous one released first", async () => {
+  const limit = new HostLimit(1);
+  const slot = new HostSlot(limit);
+  await slot.hop("first.example");
+  expect(limit.active("first.example")).toBe(1);
+  await slot.hop("victim.example");
+  expect([limit.active("first.example"), limit.active("victim.example")]).toEqual([0, 1]);
+  // another download redirected to the same victim waits for it
+  const other = new HostSlot(limit);
+  let got = false;
+  const p = other.hop("victim.example").then(() => (got = true));
+  await Bun.sleep(0);
+  expect(got).toBe(false);
+  slot.release();
+  await p;
+  expect(limit.active("victim.example")).toBe(1);
+  other.release();
+  expect(limit.active("victim.example")).toBe(0);
 });
 
 test("hostKey", () => {

@@ -15,6 +15,7 @@ import { onShutdown } from "../shared/shutdown.ts";
 import { DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, keys } from "../shared/topology.ts";
 import { downloadConsumer } from "./consumer.ts";
 import { HostLimit } from "./hostlimit.ts";
+import { Scheduler } from "./scheduler.ts";
 import { CompressorClient } from "./notify.ts";
 import { systemResolver } from "./ssrf.ts";
 
@@ -32,16 +33,20 @@ const consumer = new Consumer(
   downloadConsumer({
     config,
     log,
-    prefetch: config.DOWNLOAD_CONCURRENCY,
+    // room for every running file, one whole job waiting, and as many being deferred
+    prefetch: 2 * config.DOWNLOAD_CONCURRENCY + config.MAX_URLS,
     resolver: systemResolver,
-    hosts: new HostLimit(config.PER_HOST_CONCURRENCY),
+    scheduler: new Scheduler(
+      { slots: config.DOWNLOAD_CONCURRENCY, perJob: config.PER_JOB_CONCURRENCY, room: config.MAX_URLS },
+      new HostLimit(config.PER_HOST_CONCURRENCY),
+    ),
     compressor: new CompressorClient({ compressorUrl: config.COMPRESSOR_URL, token: internalToken(config), log }),
     publish: (ev, persistent) => broker.publish(PROGRESS_EXCHANGE, keys.file(ev.jobId, ev.index), encode(ev), { persistent }),
   }),
 );
 await broker.addConsumer(consumer);
 const health = serveHealth(config.HOST, config.DOWNLOADER_PORT, () => broker.connected);
-log.info("ready", { concurrency: config.DOWNLOAD_CONCURRENCY, perHost: config.PER_HOST_CONCURRENCY, dir: config.DOWNLOADS_DIR });
+log.info("ready", { concurrency: config.DOWNLOAD_CONCURRENCY, perJob: config.PER_JOB_CONCURRENCY, perHost: config.PER_HOST_CONCURRENCY, dir: config.DOWNLOADS_DIR });
 
 onShutdown(log, [
   ["finish or hand back downloads", async () => {

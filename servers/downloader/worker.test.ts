@@ -13,6 +13,7 @@ import { TransientError } from "../shared/errors.ts";
 import { jobDir, readOutcome, readOutcomes } from "../shared/jobfiles.ts";
 import type { DownloadRequest, FileEvent } from "../shared/messages.ts";
 import { HostLimit } from "./hostlimit.ts";
+import { Scheduler } from "./scheduler.ts";
 import { CompressorClient } from "./notify.ts";
 import { processFile, type WorkerDeps } from "./worker.ts";
 import { jobComplete } from "../shared/jobfiles.ts";
@@ -53,7 +54,7 @@ afterAll(() => {
 });
 
 const log = createLogger("downloader-test", "error");
-const deps = (over: Partial<WorkerDeps["config"]> = {}, signal?: AbortSignal): WorkerDeps => ({
+const deps = (over: Partial<WorkerDeps["config"]> = {}): WorkerDeps => ({
   config: {
     ALLOW_PRIVATE_URLS: [`127.0.0.1:${files.port}`],
     MAX_REDIRECTS: 3,
@@ -70,7 +71,7 @@ const deps = (over: Partial<WorkerDeps["config"]> = {}, signal?: AbortSignal): W
   log,
   compressor: new CompressorClient({ compressorUrl: `http://127.0.0.1:${compressor.port}`, token: "internal-test-token", log }),
   resolver: async () => [],
-  hosts: new HostLimit(2),
+  scheduler: new Scheduler({ slots: 4, perJob: 4, room: 10 }, new HostLimit(2)),
   publish: async (ev: FileEvent, persistent) => void (persistent && timeline.push(`${ev.state} ${ev.jobId} ${ev.index}`)),
 });
 
@@ -141,7 +142,7 @@ describe("processFile", () => {
     const ac = new AbortController();
     refuseNext = 1000;
     setTimeout(() => ac.abort(), 300);
-    const err = await processFile(request(job, 0, 1), deps({}, ac.signal)).catch((e) => e);
+    const err = await processFile(request(job, 0, 1), deps(), ac.signal).catch((e) => e);
     refuseNext = 0;
     expect(err).toBeInstanceOf(TransientError);
     expect(await jobComplete(`${root}/${job}`, 1)).toBe(true); // the outcome stays: the redelivery only hands over

@@ -16,14 +16,15 @@ import { TransientError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { DownloadRequest } from "../shared/messages.ts";
 import { downloadFile, type DownloadDeps } from "./download.ts";
-import { hostKey, type HostLimit } from "./hostlimit.ts";
+import { hostKey } from "./hostlimit.ts";
+import type { Scheduler } from "./scheduler.ts";
 import type { CompressorClient } from "./notify.ts";
 import { finalEvent } from "./progress.ts";
 
 export interface WorkerDeps extends DownloadDeps {
   config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR" | "STATE_DIR">;
   log: Logger;
-  hosts: HostLimit;
+  scheduler: Pick<Scheduler, "run">;
   compressor: Pick<CompressorClient, "notify">;
 }
 
@@ -52,7 +53,7 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
   else {
     await disk("cannot create the job folder", () => ensureJobDir(dir));
     const started = Date.now();
-    outcome = await deps.hosts.run(hostKey(req.url), () => downloadFile(req, dir, deps, signal));
+    outcome = await deps.scheduler.run(req.jobId, hostKey(req.url), (slot) => downloadFile(req, dir, deps, { signal, slot }), signal);
     await disk("cannot record the outcome", () => writeOutcome(dir, outcome!));
     const fields = { job: req.jobId, index: req.index, bytes: outcome.bytes, ms: Date.now() - started };
     if (outcome.state === "done") log.info("downloaded", { ...fields, name: outcome.name });

@@ -61,8 +61,9 @@ const spec = {
   DOWNLOADS_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/downloads`, doc: "where job folders are downloaded (shared storage when scaled out)" },
   ARCHIVES_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/archives`, doc: "nginx's file folder, where finished archives are moved" },
   STATE_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/state`, doc: "small durable records: job store, finished archives, link leases" },
-  DOWNLOAD_CONCURRENCY: { kind: "int", def: "8", doc: "files one downloader fetches at once (its AMQP prefetch)", min: 1 },
-  PER_HOST_CONCURRENCY: { kind: "int", def: "6", doc: "files one downloader fetches at once from one host", min: 1 },
+  DOWNLOAD_CONCURRENCY: { kind: "int", def: "8", doc: "files one downloader fetches at once", min: 1 },
+  PER_JOB_CONCURRENCY: { kind: "int", def: "6", doc: "files of one job one downloader fetches at once (below DOWNLOAD_CONCURRENCY, so other jobs always find a free slot)", min: 1 },
+  PER_HOST_CONCURRENCY: { kind: "int", def: "6", doc: "connections one downloader has open at once to one host, counted for the host of every redirect hop", min: 1 },
   MAX_REDIRECTS: { kind: "int", def: "5", doc: "redirects followed per URL", min: 0 },
   CONNECT_TIMEOUT_MS: { kind: "int", def: "10000", doc: "time to get response headers", min: 1 },
   IDLE_TIMEOUT_MS: { kind: "int", def: "20000", doc: "a body that sends nothing for this long fails", min: 1 },
@@ -106,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(spec) as [ConfigKey, Spec][]) out[key] = parse(key, s, raw[key]!);
   if (!["debug", "info", "warn", "error"].includes(out.LOG_LEVEL as string)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, not "${out.LOG_LEVEL}"`);
+  if ((out.PER_JOB_CONCURRENCY as number) > (out.DOWNLOAD_CONCURRENCY as number)) throw new ConfigError("PER_JOB_CONCURRENCY must not be above DOWNLOAD_CONCURRENCY");
   if ((out.MAX_FILE_BYTES as number) >= 4 * 1024 ** 3 - 1) throw new ConfigError("MAX_FILE_BYTES must stay below 4 GiB (zip without zip64)");
   if ((out.MAX_JOB_BYTES as number) >= 4 * 1024 ** 3 - 1) throw new ConfigError("MAX_JOB_BYTES must stay below 4 GiB (zip without zip64)");
   if ((out.HTTP_IDLE_TIMEOUT_SECONDS as number) > 255) throw new ConfigError("HTTP_IDLE_TIMEOUT_SECONDS must be at most 255 (Bun's limit)");
