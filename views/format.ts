@@ -3,21 +3,11 @@
  * Human-readable numbers for the page and the terminal: sizes, speeds,
  * durations, clock times, percentages. Pure functions, no DOM.
  */
+import { formatBytes } from "../servers/shared/bytes.ts";
 import type { FileView, JobView } from "../servers/shared/jobstate.ts";
 
-const UNITS = ["B", "KB", "MB", "GB", "TB"];
-
-/** 1536 → "1.5 KB" (decimal units, like browsers' download lists). */
-export function bytes(n: number): string {
-  let v = Math.max(0, n);
-  let u = 0;
-  while (v >= 1000 && u < UNITS.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  const digits = u === 0 || v >= 100 ? 0 : v >= 10 ? 1 : 2;
-  return `${v.toFixed(digits)} ${UNITS[u]}`;
-}
+/** 1536 → "1.54 KB" (decimal units, like browsers' download lists; the one formatter is shared/bytes.ts). */
+export const bytes = formatBytes;
 
 /** Bytes per second → "2.4 MB/s". */
 export function speed(bytesPerSecond: number): string {

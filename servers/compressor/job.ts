@@ -17,7 +17,7 @@ import type { CompressRequest, JobEvent } from "../shared/messages.ts";
 import { keys } from "../shared/topology.ts";
 import { partialPath, publishArchive } from "./archive.ts";
 import { ArchiveTooLarge } from "./errors.ts";
-import { EntryNames } from "./names.ts";
+import { EntryNames } from "../shared/names.ts";
 import { Progress } from "./progress.ts";
 import type { JobRecord, Records } from "./records.ts";
 import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES, type ZipSource } from "./zipwriter.ts";

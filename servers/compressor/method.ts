@@ -28,9 +28,13 @@ export function methodByName(name: string): Method | null {
   return COMPRESSED_EXTENSIONS.has(extname(name).slice(1).toLowerCase()) ? "store" : null;
 }
 
-/** True if deflating `sample` saves at least MIN_SAVING of it. */
+/** The rule: deflated output is kept only if it saves at least MIN_SAVING of its input (and the input is not tiny). */
+export function saves(inputBytes: number, deflatedBytes: number): boolean {
+  return inputBytes >= 64 && deflatedBytes <= inputBytes * (1 - MIN_SAVING);
+}
+
+/** True if deflating `sample` (the start of a big file) would be kept. */
 export function worthDeflating(sample: Uint8Array<ArrayBuffer>): boolean {
   if (sample.length < 64) return false;
-  const out = Bun.deflateSync(sample, { library: "libdeflate", level: DEFLATE_LEVEL } as Bun.LibdeflateCompressionOptions);
-  return out.length <= sample.length * (1 - MIN_SAVING);
+  return saves(sample.length, Bun.deflateSync(sample, { library: "libdeflate", level: DEFLATE_LEVEL } as Bun.LibdeflateCompressionOptions).length);
 }

@@ -10,7 +10,7 @@ import { open, type FileHandle } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import { Zip, type ZipInputFile } from "fflate";
 import { ChunkDeflater, deflateWhole, ONE_SHOT_MAX } from "./deflate.ts";
-import { methodByName, MIN_SAVING, SAMPLE_BYTES, worthDeflating, type Method } from "./method.ts";
+import { methodByName, SAMPLE_BYTES, saves, worthDeflating, type Method } from "./method.ts";
 import { ArchiveTooLarge } from "./errors.ts";
 
 /** Largest zip without zip64: every offset and size must fit in 32 bits. */
@@ -62,8 +62,8 @@ class Sink {
   }
 }
 
-/** DOS dates cover 1980-2107; fflate throws outside, so such a time becomes "now". */
-const dosSafe = (d: Date) => (d.getFullYear() >= 1980 && d.getFullYear() < 2099 ? d : new Date());
+/** fflate writes DOS dates of 1980-2099 only (it throws outside): another file time becomes "now". */
+const dosSafe = (d: Date) => (d.getFullYear() >= 1980 && d.getFullYear() <= 2099 ? d : new Date());
 
 type Bytes = Uint8Array<ArrayBuffer>;
 const EMPTY: Bytes = new Uint8Array(0);
@@ -102,7 +102,7 @@ async function addEntry(zip: Zip, sink: Sink, src: ZipSource, opts: WriteOptions
     let whole: Bytes | null = null;
     if (oneShot) {
       const deflated = deflateWhole(chunk);
-      if (chunk.length >= 64 && deflated.length <= chunk.length * (1 - MIN_SAVING)) (method = "deflate"), (whole = deflated);
+      if (saves(chunk.length, deflated.length)) (method = "deflate"), (whole = deflated);
     } else if (byName === null && worthDeflating(chunk.subarray(0, SAMPLE_BYTES))) method = "deflate";
 
     const file: ZipInputFile = { filename: src.name, size: 0, crc: 0, compression: method === "deflate" ? 8 : 0, mtime: dosSafe(st.mtime) };

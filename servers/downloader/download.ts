@@ -14,7 +14,8 @@ import type { DownloadRequest } from "../shared/messages.ts";
 import { openUrl } from "./fetcher.ts";
 import { chooseName } from "./filename.ts";
 import { FileProgress, type PublishEvent } from "./progress.ts";
-import { diskFailure, formatBytes } from "./reasons.ts";
+import { diskFailure } from "./reasons.ts";
+import { formatLimit } from "../shared/bytes.ts";
 import type { HostSlot } from "./hostlimit.ts";
 import type { Resolver } from "./ssrf.ts";
 import { saveBody } from "./transfer.ts";
@@ -68,12 +69,12 @@ async function commitAlone<T>(dir: string, fn: () => Promise<T>): Promise<T> {
 function limitFor(c: DownloadConfig, used: number): { bytes: number; message: string } {
   const left = Math.max(0, c.MAX_JOB_BYTES - used);
   return left < c.MAX_FILE_BYTES
-    ? { bytes: left, message: `the job would exceed its limit of ${formatBytes(c.MAX_JOB_BYTES)}` }
-    : { bytes: c.MAX_FILE_BYTES, message: `file is larger than the limit of ${formatBytes(c.MAX_FILE_BYTES)}` };
+    ? { bytes: left, message: `the job would exceed its limit of ${formatLimit(c.MAX_JOB_BYTES)}` }
+    : { bytes: c.MAX_FILE_BYTES, message: `file is larger than the limit of ${formatLimit(c.MAX_FILE_BYTES)}` };
 }
 
 async function checkBudget(dir: string, index: number, bytes: number, c: DownloadConfig): Promise<void> {
-  if ((await jobBytes(dir, index)) + bytes > c.MAX_JOB_BYTES) throw new DownloadFailed(`the job would exceed its limit of ${formatBytes(c.MAX_JOB_BYTES)}`);
+  if ((await jobBytes(dir, index)) + bytes > c.MAX_JOB_BYTES) throw new DownloadFailed(`the job would exceed its limit of ${formatLimit(c.MAX_JOB_BYTES)}`);
 }
 
 /**
@@ -106,7 +107,7 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
     const limit = limitFor(c, await jobBytes(dir, req.index));
     if (opened.size !== null && opened.size > limit.bytes) {
       await opened.response.body?.cancel().catch(() => {});
-      throw new DownloadFailed(`${limit.message} (${formatBytes(opened.size)})`);
+      throw new DownloadFailed(`${limit.message} (${formatLimit(opened.size)})`);
     }
     progress.update(0, true);
     const saved = await saveBody(opened.response.body, tmp, {

@@ -70,15 +70,3 @@ export function diskFailure(err: unknown): DownloadFailed {
   const c = code(err);
   return new DownloadFailed(`could not save the file: ${DISK_TEXT[c] ?? "file system error"}${c ? ` (${c})` : ""}`);
 }
-
-/** "1.5 MiB"-style size for messages. */
-export function formatBytes(n: number): string {
-  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return i === 0 ? `${n} bytes` : `${Number.isInteger(v) ? v : v.toFixed(1)} ${units[i]}`;
-}

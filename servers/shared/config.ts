@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 /** Repository root: defaults such as `RUN_DIR=.run` are relative to it, not to the cwd. */
 export const ROOT = resolve(import.meta.dir, "../..");
 
-type Kind = "port" | "int" | "string" | "url" | "path" | "list" | "bool";
+type Kind = "port" | "int" | "string" | "url" | "path" | "list";
 interface Spec {
   kind: Kind;
   def: string | ((raw: Record<string, string>) => string);
@@ -80,7 +80,7 @@ const spec = {
 } satisfies Record<string, Spec>;
 
 export type ConfigKey = keyof typeof spec;
-type ValueOf<K extends Kind> = K extends "port" | "int" ? number : K extends "list" ? string[] : K extends "bool" ? boolean : string;
+type ValueOf<K extends Kind> = K extends "port" | "int" ? number : K extends "list" ? string[] : string;
 export type Config = { readonly [K in ConfigKey]: ValueOf<(typeof spec)[K]["kind"]> };
 
 /** The host name of `url` (an IPv6 address without brackets), or `url` itself if it is not one (a README placeholder). */
@@ -141,9 +141,6 @@ function parse(key: string, s: Spec, v: string): unknown {
       return resolve(ROOT, v);
     case "list":
       return v.split(",").map((x) => x.trim().toLowerCase()).filter(Boolean);
-    case "bool":
-      if (!["0", "1", "true", "false"].includes(v)) throw new ConfigError(`${key} must be true or false, not "${v}"`);
-      return v === "1" || v === "true";
     default:
       return v;
   }

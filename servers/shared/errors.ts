@@ -1,13 +1,14 @@
 /**
  * @module errors
  * The few error classes whose type decides what happens next. Code branches
- * on `instanceof` (or `recoverable`), never on message text.
+ * on `instanceof`, never on message text: a `MalformedMessage` is
+ * dead-lettered, a `DownloadFailed` fails its file with a message for
+ * people, and anything else thrown while handling a message (a
+ * `TransientError`, or a bug) is retried by the consumer runtime.
  */
 
-/** Base class: `recoverable` means "try again later", otherwise fail that unit of work. */
-export class LinkpackError extends Error {
-  readonly recoverable: boolean = false;
-}
+/** Base class of linkpack's own errors. */
+export class LinkpackError extends Error {}
 
 /** A broker message that does not match its schema: dead-letter it. */
 export class MalformedMessage extends LinkpackError {
@@ -19,8 +20,7 @@ export class DownloadFailed extends LinkpackError {
   override name = "DownloadFailed";
 }
 
-/** A passing fault (broker down, compressor unreachable): retry later. */
+/** A passing fault (broker down, compressor unreachable, shutting down): try again later. */
 export class TransientError extends LinkpackError {
   override name = "TransientError";
-  override readonly recoverable = true;
 }
