@@ -24,11 +24,6 @@ const spec = {
   NGINX_PORT: { kind: "port", def: "8080", doc: "nginx, which serves the signed links", contract: true },
   PUBLIC_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.NGINX_PORT}`, doc: "the origin put in front of signed links", contract: true },
   WEB_PUBLIC_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.PORT}`, doc: "the web server's own public origin (cross-site posts are refused against it)", contract: true },
-  ALLOWED_HOSTS: {
-    kind: "list",
-    def: (r) => [...new Set(["localhost", "127.0.0.1", "::1", hostOf(r.WEB_PUBLIC_URL!), hostOf(r.PUBLIC_URL!)])].join(","),
-    doc: "host names the web server and nginx answer for (any other `Host` gets `421`, against DNS rebinding)",
-  },
   AMQP_URL: { kind: "string", def: "", doc: "use this broker instead of starting one (it must have the Web-STOMP plugin)", contract: true },
   RUN_DIR: { kind: "path", def: ".run", doc: "runtime state: pids, logs, broker data, downloads, archives, the signing secret", contract: true },
   ALLOW_PRIVATE_URLS: { kind: "list", def: "", doc: "comma-separated `host:port` entries that may be downloaded although they resolve to a private address", contract: true },
@@ -41,6 +36,11 @@ const spec = {
   LINK_RESUME_OVERLAP_BYTES: { kind: "int", def: "16777216", doc: "how far before the delivered point a resumed download of a link may start (bytes the kernel sent but the client never got)", contract: true, min: 0 },
 
   HOST: { kind: "string", def: "127.0.0.1", doc: "address every internal listener binds to" },
+  ALLOWED_HOSTS: {
+    kind: "list",
+    def: (r) => [...new Set(["localhost", "127.0.0.1", "::1", r.HOST!, hostOf(r.WEB_PUBLIC_URL!), hostOf(r.PUBLIC_URL!)])].filter((h) => !/^(0\.0\.0\.0|::)$/.test(h)).join(","),
+    doc: "host names the web server and nginx answer for (any other `Host` gets `421`, against DNS rebinding)",
+  },
   COMPRESSOR_PORT: { kind: "port", def: "3001", doc: "the compressor's internal HTTP port" },
   COMPRESSOR_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.COMPRESSOR_PORT}`, doc: "where downloaders POST finished job ids" },
   GUARD_PORT: { kind: "port", def: "3002", doc: "the link guard's internal HTTP port (nginx auth_request)" },

@@ -23,7 +23,7 @@ import type { Context } from "hono";
 import { isFinal, type JobView } from "../shared/jobstate.ts";
 import type { Logger } from "../shared/log.ts";
 import { keepOpen, type WebEnv } from "./conn.ts";
-import { DONE_ID, doneMessage, fullState, JobFeed, type FeedClient, type Flavour } from "./feed.ts";
+import { DONE_ID, doneMessage, fullState, JobFeed, type FeedClient, type FeedDeps, type Flavour } from "./feed.ts";
 import { Refused } from "./refused.ts";
 import { Slots } from "./slots.ts";
 import { SseStream } from "./sse.ts";
@@ -32,6 +32,8 @@ import type { JobStore } from "./store.ts";
 
 export interface BridgeDeps {
   hub: Pick<StompHub, "subscribe">;
+  /** checks each live event before it is shown (see FeedDeps) */
+  parseEvent?: FeedDeps["parseEvent"];
   store: Pick<JobStore, "get" | "onChange">;
   log: Logger;
   /** batching window for progress updates */
@@ -114,6 +116,7 @@ export class Bridge {
   private open(job: JobView): JobFeed {
     const feed: JobFeed = new JobFeed(job, {
       hub: this.deps.hub,
+      parseEvent: this.deps.parseEvent,
       store: this.deps.store,
       log: this.deps.log,
       flushMs: this.deps.flushMs ?? 100,

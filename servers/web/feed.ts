@@ -10,7 +10,7 @@
 import { applyEvent, isFinal, type JobView } from "../shared/jobstate.ts";
 import { MalformedMessage } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
-import { parseProgressEvent } from "../shared/messages.ts";
+import { parseProgressEvent, type ProgressEvent } from "../shared/messages.ts";
 import { keys, stompDestination } from "../shared/topology.ts";
 import { allParts, renderPart } from "../../views/fragments.tsx";
 import { partName } from "../../views/parts.ts";
@@ -41,6 +41,8 @@ export function doneMessage(job: JobView, flavour: Flavour): SseMessage {
 
 export interface FeedDeps {
   hub: Pick<StompHub, "subscribe">;
+  /** checks a live event (the tracker's `checkedEvent`: a link event only with its job's true link); throws MalformedMessage */
+  parseEvent?: (body: string) => ProgressEvent;
   store: { get(id: string): JobView | null };
   log: Logger;
   /** the server clock (last tick) */
@@ -115,7 +117,7 @@ export class JobFeed {
 
   private onJobMessage(body: string): void {
     try {
-      const ev = parseProgressEvent(body);
+      const ev = (this.deps.parseEvent ?? parseProgressEvent)(body);
       if (ev.type !== "clock") this.update(applyEvent(this.view, ev));
     } catch (err) {
       if (!(err instanceof MalformedMessage)) throw err;

@@ -11,7 +11,7 @@ import { Consumer } from "../shared/consumer.ts";
 import { linkSecret } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
 import { JobStore } from "./store.ts";
-import { progressConsumer } from "./tracker.ts";
+import { checkedEvent, progressConsumer } from "./tracker.ts";
 import { createJob, publishPending } from "./jobs.ts";
 import { createApp } from "./app.tsx";
 import { StompHub } from "./stomp.ts";
@@ -28,7 +28,8 @@ const broker = await Broker.open({
   log,
   needs: { exchanges: [WORK_EXCHANGE, RETRY_EXCHANGE], queues: [WEB_PROGRESS_QUEUE, DOWNLOAD_QUEUE] },
 });
-const tracker = new Consumer(progressConsumer({ store, log, config, secret: linkSecret(config) }));
+const secret = linkSecret(config);
+const tracker = new Consumer(progressConsumer({ store, log, config, secret }));
 await broker.addConsumer(tracker);
 
 // Jobs a crashed predecessor recorded but did not publish (the store is the outbox).
@@ -37,7 +38,7 @@ void publishPending(store, broker, log).catch((err) => log.error("publishing pen
 // The live page: one STOMP connection for every SSE client of this process.
 const hub = new StompHub({ url: config.STOMP_URL, ...stompLogin(config), log });
 hub.start();
-const bridge = new Bridge({ hub, store, log, maxStreams: config.MAX_EVENT_STREAMS, maxStreamsPerClient: config.MAX_EVENT_STREAMS_PER_CLIENT });
+const bridge = new Bridge({ hub, store, log, parseEvent: (body) => checkedEvent(body, { publicUrl: config.PUBLIC_URL, secret }), maxStreams: config.MAX_EVENT_STREAMS, maxStreamsPerClient: config.MAX_EVENT_STREAMS_PER_CLIENT });
 
 // The download queue's depth (a passive declare, cached for a second): past MAX_QUEUED_FILES new jobs wait.
 const queue = new QueueDepth(async () => (await (await broker.channel()).checkQueue(DOWNLOAD_QUEUE)).messageCount, { max: config.MAX_QUEUED_FILES });

@@ -11,6 +11,7 @@ import { keys } from "../../servers/shared/topology.ts";
 import { jobDir } from "../../servers/shared/jobfiles.ts";
 import { useStack } from "../stack.ts";
 import { entries, fetchLink, photosOnce, servePhotos, submit, unzipTest, waitFinal, watch } from "./util.ts";
+import { until } from "../faults/helpers.ts";
 
 /** Files under `dir` (not following `skip` folders) changed since `since` (ms). */
 function changedSince(dir: string, since: number, skip: (path: string) => boolean, depth = 4): string[] {
@@ -45,6 +46,11 @@ describe("pipeline", () => {
     expect(job.link).toStartWith(`${config.PUBLIC_URL}/d/`);
     expect(Date.parse(job.expires_at!)).toBeGreaterThan(Date.now() + (config.LINK_TTL_SECONDS - 60) * 1000);
 
+    // The download folder is gone; the archive sits in nginx's folder until it is downloaded.
+    expect(existsSync(jobDir(config, id))).toBe(false);
+    const archived = () => readdirSync(config.ARCHIVES_DIR, { recursive: true }).map(String).filter((p) => p.endsWith(`${id}.zip`));
+    expect(archived().length).toBe(1);
+
     const got = await fetchLink(job.link!);
     expect(got.status).toBe(200);
     expect(got.headers.get("content-type")).toBe("application/zip");
@@ -54,10 +60,8 @@ describe("pipeline", () => {
     for (const p of photosOnce()) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
     expect((await unzipTest(got.body)).code).toBe(0);
 
-    // The download folder is gone; the archive sits in nginx's folder.
-    expect(existsSync(jobDir(config, id))).toBe(false);
-    const archived = readdirSync(config.ARCHIVES_DIR, { recursive: true }).map(String).filter((p) => p.endsWith(`${id}.zip`));
-    expect(archived.length).toBe(1);
+    // Downloaded whole, the archive is burned.
+    await until(() => archived().length === 0, 10_000, "the downloaded archive to be deleted");
 
     // Nothing was written outside RUN_DIR: not in the repository, not in the temp folder.
     const ignored = (p: string) => /\/(\.git|node_modules|\.bench|docs)$/.test(p) || p.startsWith(config.RUN_DIR);

@@ -31,16 +31,17 @@ async function slowJob(prefix: string, ms: number): Promise<string> {
   return submit(web, urls);
 }
 
-/** The job ends ready with all 10 photos, byte for byte, in exactly one archive. */
+/** The job ends ready with all 10 photos, byte for byte, in exactly one archive (burned once downloaded). */
 async function expectComplete(id: string): Promise<void> {
   const { web, config } = await useStack();
   const job = await waitFinal(web, id, 120_000);
   expect(job.state).toBe("ready");
   expect(job.files.every((f) => f.state === "done")).toBe(true);
+  expect(archivesOf(config, id).length).toBe(1);
   const zip = entries((await fetchLink(job.link!)).body);
   expect(Object.keys(zip).sort()).toEqual(photosOnce().map((p) => p.name).sort());
   for (const p of photosOnce()) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
-  expect(archivesOf(config, id).length).toBe(1);
+  await until(() => archivesOf(config, id).length === 0, 10_000, "the downloaded archive to be deleted");
 }
 
 describe("faults mid-job", () => {
@@ -66,9 +67,9 @@ describe("faults mid-job", () => {
     await restart(config, "compressor");
     const job = await waitFinal(web, id, 120_000);
     expect(job.state).toBe("ready");
+    expect(archivesOf(config, id).length).toBe(1);
     const got = await fetchLink(job.link!);
     expect(Buffer.from(entries(got.body)["big.csv"]!).equals(Buffer.from(big))).toBe(true);
-    expect(archivesOf(config, id).length).toBe(1);
     const partial = `${config.ARCHIVES_DIR}/.partial`;
     expect(existsSync(partial) ? readdirSync(partial) : []).toEqual([]);
   }, 180_000);

@@ -42,10 +42,10 @@ describe("scale", () => {
       for (const [j, id] of ids.entries()) {
         const job = await waitFinal(web, id, 120_000);
         expect(job.state).toBe("ready");
+        expect(archivesOf(config, id).length).toBe(1);
         const zip = entries((await fetchLink(job.link!)).body);
         expect(Object.keys(zip).length).toBe(5);
         for (let i = 0; i < 5; i++) expect(new TextDecoder().decode(zip[`f${i}.txt`])).toBe(`job ${j} file ${i} `.repeat(1000 + i * 50));
-        expect(archivesOf(config, id).length).toBe(1);
       }
       await Bun.sleep(500);
       await links.close();

@@ -16,6 +16,7 @@ import { COMPRESS_QUEUE, DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WEB_
 import { useStack } from "../stack.ts";
 import { getJob, photosOnce, submit, waitFinal, waitForLog } from "../e2e/util.ts";
 import { slowRoute } from "../faults/helpers.ts";
+import { sseClient } from "../browser/helpers.ts";
 
 /** Runs `op` on a fresh confirm channel of `role`: "ok", or "refused" if the broker closed the channel with 403. */
 async function attempt(config: Config, role: Role, op: (ch: ConfirmChannel) => Promise<unknown>): Promise<"ok" | "refused"> {
@@ -112,10 +113,13 @@ describe("the broker", () => {
     expect(all.filter((f) => f !== "ERROR")).toEqual(["CONNECTED", "CLOSED"]);
   }, 60_000);
 
-  test("a forged link event (by a holder of a publishing role) is dead-lettered: the job keeps its own link", async () => {
+  test("a forged link event (by a holder of a publishing role) is dead-lettered and never shown live: the job keeps its own link", async () => {
     const { config, web, fixtures } = await useStack();
     const photo = photosOnce()[0]!;
     const id = await submit(web, [slowRoute(fixtures, `/forge-${newId()}/${photo.name}`, photo.bytes, 1500)]);
+    // A page watching the job live (its stream is fed by STOMP, not by the store).
+    const page = await sseClient(`${web}/jobs/${id}/events?format=json`);
+    await page.until((e) => e.event === "job");
     const forged = { v: 1, type: "link", jobId: id, link: "https://evil.example/x.zip", expiresAt: new Date(Date.now() + 3_600_000).toISOString(), bytes: 1, entries: 1, at: Date.now() };
     expect(await attempt(config, "compressor", (ch) => new Promise<void>((resolve, reject) => ch.publish(PROGRESS_EXCHANGE, keys.link(id), Buffer.from(JSON.stringify(forged)), {}, (e) => (e ? reject(e) : resolve()))))).toBe("ok");
     await waitForLog(config, "web", ["malformed message dead-lettered", "not the job's signed archive link"]);
@@ -123,6 +127,10 @@ describe("the broker", () => {
     const job = await waitFinal(web, id);
     expect(job.state).toBe("ready");
     expect(job.link).toStartWith(`${config.PUBLIC_URL}/d/`);
+    expect(await page.until((e) => e.event === "done")).not.toBeNull();
+    page.close();
+    expect(page.seen.filter((e) => e.data.includes("evil.example"))).toEqual([]);
+    expect(page.seen.some((e) => e.data.includes(job.link!))).toBe(true);
   }, 60_000);
 });
 
