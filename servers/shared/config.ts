@@ -14,7 +14,7 @@ interface Spec {
   kind: Kind;
   def: string | ((raw: Record<string, string>) => string);
   doc: string;
-  /** listed in ../shared/CONTRACT.md (public, documented first) */
+  /** part of the public interface (docs/API.md), listed first in the README */
   contract?: boolean;
   min?: number;
 }

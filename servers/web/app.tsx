@@ -1,6 +1,6 @@
 /**
  * @module app
- * The web server's routes (Hono): the API of CONTRACT.md and the pages.
+ * The web server's routes (Hono): the API of docs/API.md and the pages.
  * Every request passes the Host check and the cross-site check first and is
  * told which client it counts against; every answer carries the security
  * headers. API clients get JSON; a browser gets pages. `app.onError`
