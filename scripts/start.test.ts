@@ -1,8 +1,9 @@
 /**
  * `bun run start` / `bun run stop` as a user runs them (subprocesses), on a
- * temporary RUN_DIR: start, start again, SIGKILL one server and start again,
- * stop, stop again; with another RabbitMQ node already on the system ports;
- * and a part that cannot start.
+ * temporary RUN_DIR: start, start again (which also deletes a `guest` an
+ * older broker had), SIGKILL one server and start again, stop, stop again;
+ * with another RabbitMQ node already on the system ports; and a part that
+ * cannot start.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
@@ -10,7 +11,8 @@ import { connect } from "node:net";
 import { loadConfig, PORT_KEYS, ROOT } from "../servers/shared/config.ts";
 import { isAlive, readPid } from "./lib/procs.ts";
 import { parts, startPart, stopStack, configEnv } from "./lib/stack.ts";
-import { prepareRabbit, stopEpmd } from "./lib/rabbitmq.ts";
+import amqp from "amqplib";
+import { prepareRabbit, rabbitmqctl, stopEpmd } from "./lib/rabbitmq.ts";
 import { freePort, testConfig } from "../test/stack.ts";
 
 const run = async (script: "start" | "stop", env: Record<string, string>) => {
@@ -59,6 +61,15 @@ describe("bun run start / stop", () => {
     const again = await run("start", env);
     expect(again.code).toBe(0);
     expect(again.out).toContain("already running");
+
+    // A broker made before linkpack had its own users still has guest: the next start deletes it.
+    await rabbitmqctl(config, ["add_user", "guest", "guest"]);
+    await rabbitmqctl(config, ["set_permissions", "guest", ".*", ".*", ".*"]);
+    const guest = () => amqp.connect(`amqp://guest:guest@127.0.0.1:${config.BROKER_PORT}`).then(async (c) => (await c.close(), "in"), () => "refused");
+    expect(await guest()).toBe("in");
+    const upgraded = await run("start", env);
+    expect(upgraded.code, upgraded.out).toBe(0);
+    expect(await guest()).toBe("refused");
 
     const webPid = readPid(runDir, "web");
     const dl = readPid(runDir, "downloader")!;
