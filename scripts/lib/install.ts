@@ -5,7 +5,8 @@
  * the exact command to run.
  */
 import { existsSync } from "node:fs";
-import { childEnv, type Config } from "../../servers/shared/config.ts";
+import type { Config } from "../../servers/shared/config.ts";
+import { childEnv } from "./procs.ts";
 import { RABBIT_BIN } from "./rabbitmq.ts";
 import { nginxBinary } from "./nginx.ts";
 

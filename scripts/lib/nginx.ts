@@ -10,7 +10,7 @@ import { ROOT, type Config } from "../../servers/shared/config.ts";
 import { LINK_LOCATION } from "../../servers/shared/link.ts";
 import { LOG_FORMAT } from "../../servers/linkguard/accesslog.ts";
 
-export const nginxDir = (c: Config) => `${c.RUN_DIR}/nginx`;
+const nginxDir = (c: Config) => `${c.RUN_DIR}/nginx`;
 
 /** True if user "nobody" (nginx's default worker user) can reach files under `dir`. */
 function worldTraversable(dir: string): boolean {

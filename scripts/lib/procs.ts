@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
+import { ENVIRONMENT } from "../../servers/shared/config.ts";
 
 export const pidFile = (runDir: string, name: string) => `${runDir}/pids/${name}.pid`;
 export const logFile = (runDir: string, name: string) => `${runDir}/logs/${name}.log`;
@@ -40,6 +41,13 @@ export function livePid(runDir: string, name: string): number | null {
   if (pid !== null && isAlive(pid)) return pid;
   rmSync(pidFile(runDir, name), { force: true });
   return null;
+}
+
+/** The environment for a child process: this process's own plus `overrides`. */
+export function childEnv(overrides: Record<string, string | number | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = { ...ENVIRONMENT };
+  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) env[k] = String(v);
+  return env;
 }
 
 export interface SpawnSpec {

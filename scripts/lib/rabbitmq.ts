@@ -10,7 +10,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import amqp from "amqplib";
-import { childEnv, type Config } from "../../servers/shared/config.ts";
+import type { Config } from "../../servers/shared/config.ts";
+import { childEnv } from "./procs.ts";
 import { credentialFile } from "../../servers/shared/brokerauth.ts";
 import { PERMISSIONS, ROLES, userName } from "../../servers/shared/permissions.ts";
 import { ensureSecretFile } from "../../servers/shared/secrets.ts";

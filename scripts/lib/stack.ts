@@ -8,11 +8,11 @@
 import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import amqp from "amqplib";
-import { childEnv, ROOT, type Config } from "../../servers/shared/config.ts";
+import { ROOT, type Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import { declareTopology } from "../../servers/shared/topology.ts";
 import { ensureSecretFile } from "../../servers/shared/secrets.ts";
-import { livePid, logFile, spawnDetached, stopProcess, tail } from "./procs.ts";
+import { childEnv, livePid, logFile, spawnDetached, stopProcess, tail } from "./procs.ts";
 import { prepareRabbit, rabbitEnv, rabbitServerCmd, removeGuest, stopEpmd } from "./rabbitmq.ts";
 import { nginxCmd, renderNginx } from "./nginx.ts";
 
@@ -67,7 +67,7 @@ async function amqpOk(url: string): Promise<boolean> {
 }
 
 /** The readiness probe of each part: true once it serves. */
-export function probe(c: Config, part: Part): () => Promise<boolean> {
+function probe(c: Config, part: Part): () => Promise<boolean> {
   const h = (port: number) => `http://${c.HOST}:${port}/healthz`;
   switch (part) {
     case "rabbitmq":
@@ -118,7 +118,7 @@ export async function startPart(c: Config, part: Part, timeoutMs = 60_000, name:
 }
 
 /** Prepares RUN_DIR, the secrets (minted on first start) and the configs every part needs. */
-export function prepare(c: Config): void {
+function prepare(c: Config): void {
   for (const d of ["pids", "logs"]) mkdirSync(`${c.RUN_DIR}/${d}`, { recursive: true });
   for (const d of [c.DOWNLOADS_DIR, c.STATE_DIR]) mkdirSync(d, { recursive: true, mode: 0o700 });
   const secrets = { linkSecret: ensureSecretFile(c.LINK_SECRET_FILE), internalToken: ensureSecretFile(c.INTERNAL_TOKEN_FILE) };

@@ -11,7 +11,7 @@ import type { Config } from "../shared/config.ts";
 
 type Dirs = Pick<Config, "ARCHIVES_DIR">;
 
-export const partialDir = (c: Dirs) => `${c.ARCHIVES_DIR}/.partial`;
+const partialDir = (c: Dirs) => `${c.ARCHIVES_DIR}/.partial`;
 
 /** A fresh temporary path for the job's archive (the folder is created, mode 0700). */
 export async function partialPath(c: Dirs, jobId: string): Promise<string> {

@@ -15,7 +15,7 @@ import { COMPRESS_QUEUE } from "../shared/topology.ts";
 import type { JobResult } from "./job.ts";
 
 /** Jobs compressed at once. */
-export const PREFETCH = 2;
+const PREFETCH = 2;
 /** Attempts at one job before it fails for good. */
 export const MAX_ATTEMPTS = 3;
 

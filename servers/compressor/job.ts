@@ -38,7 +38,7 @@ export interface JobDeps {
 export type JobResult = "ready" | "failed" | "already-finished" | "incomplete";
 
 /** A generous upper bound of the zip's size (deflate never grows data by more than ~0.1%). */
-export function estimateZipBytes(files: { name: string; bytes: number }[]): number {
+function estimateZipBytes(files: { name: string; bytes: number }[]): number {
   return files.reduce((n, f) => n + Math.ceil(f.bytes * 1.001) + 128 + 2 * Buffer.byteLength(f.name), 1024 * 1024);
 }
 

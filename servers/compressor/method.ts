@@ -8,7 +8,7 @@ import { extname } from "node:path";
 import { DEFLATE_LEVEL } from "./deflate.ts";
 
 /** Extensions of formats that are already compressed. */
-export const COMPRESSED_EXTENSIONS = new Set([
+const COMPRESSED_EXTENSIONS = new Set([
   "jpg", "jpeg", "png", "gif", "webp", "avif", "heic", "heif", "jxl",
   "mp4", "m4v", "mov", "mkv", "webm", "avi",
   "mp3", "m4a", "aac", "ogg", "opus", "flac",
@@ -17,7 +17,7 @@ export const COMPRESSED_EXTENSIONS = new Set([
 ]);
 
 /** Deflate only if it saves at least this fraction of the sample. */
-export const MIN_SAVING = 0.03;
+const MIN_SAVING = 0.03;
 /** Bytes looked at to decide. */
 export const SAMPLE_BYTES = 128 * 1024;
 

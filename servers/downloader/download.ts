@@ -39,7 +39,7 @@ export interface DownloadDeps {
  * outcomes, plus data files already renamed into place whose outcome is not
  * written yet. Read from the shared folder, so every downloader process sees it.
  */
-export async function jobBytes(dir: string, index: number): Promise<number> {
+async function jobBytes(dir: string, index: number): Promise<number> {
   const done = new Map<number, number>();
   for (const o of await readOutcomes(dir)) if (o.index !== index) done.set(o.index, o.state === "done" ? o.bytes : 0);
   let total = [...done.values()].reduce((a, b) => a + b, 0);

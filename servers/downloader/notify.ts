@@ -33,7 +33,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
   });
 
 /** Resolves once the compressor accepted `jobId`; throws `TransientError` only when `signal` (shutdown) aborts first. */
-export async function notifyCompressor(jobId: string, total: number, o: NotifyOptions, signal?: AbortSignal): Promise<void> {
+async function notifyCompressor(jobId: string, total: number, o: NotifyOptions, signal?: AbortSignal): Promise<void> {
   const url = `${o.compressorUrl}/jobs/${jobId}`;
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) throw new TransientError("shutting down before the compressor accepted the job");

@@ -174,12 +174,10 @@ function defaultText(key: ConfigKey): string {
 }
 
 /**
- * The environment for a child process: the current one plus `overrides`.
- * Lives here so that no other module reads `process.env`.
+ * The process environment as it was read at start-up: `bun run start` hands
+ * it on to the processes it spawns (scripts/lib/procs.ts `childEnv`). Read
+ * here, so that no other module reads `process.env`.
  */
-export function childEnv(overrides: Record<string, string | number | undefined> = {}): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  for (const [k, v] of Object.entries(overrides)) if (v !== undefined) env[k] = String(v);
-  return env;
-}
+export const ENVIRONMENT: Readonly<Record<string, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined)),
+);

@@ -67,7 +67,7 @@ export interface ConsumerSpec<T> {
 }
 
 /** Attempts that failed before this delivery: the header's count, plus one if it was redelivered (its consumer died). */
-export function failedAttempts(m: Pick<ConsumeMessage, "fields" | "properties">): number {
+function failedAttempts(m: Pick<ConsumeMessage, "fields" | "properties">): number {
   const n = Number(m.properties.headers?.[ATTEMPTS_HEADER] ?? 0);
   return (Number.isSafeInteger(n) && n > 0 ? n : 0) + (m.fields.redelivered ? 1 : 0);
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 
-export const ID_PATTERN = /^[0-9a-f]{32}$/;
+const ID_PATTERN = /^[0-9a-f]{32}$/;
 
 export function newId(): string {
   return randomBytes(16).toString("hex");

@@ -40,10 +40,10 @@ export const finishedJobsDir = (c: Pick<Config, "STATE_DIR">) => `${c.STATE_DIR}
 export const finishedJobRecord = (c: Pick<Config, "STATE_DIR">, jobId: string) => `${finishedJobsDir(c)}/${jobId}.json`;
 
 export const jobDir = (c: Pick<Config, "DOWNLOADS_DIR">, jobId: string) => `${c.DOWNLOADS_DIR}/${jobId}`;
-export const pad = (index: number) => String(index).padStart(3, "0");
+const pad = (index: number) => String(index).padStart(3, "0");
 export const dataFileName = (index: number, safeName: string) => `${pad(index)}-${safeName}`;
 export const tmpPath = (dir: string, index: number) => `${dir}/.tmp/${pad(index)}`;
-export const outcomePath = (dir: string, index: number) => `${dir}/.done/${pad(index)}.json`;
+const outcomePath = (dir: string, index: number) => `${dir}/.done/${pad(index)}.json`;
 
 /** Creates the job folder and its sub-folders. */
 export async function ensureJobDir(dir: string): Promise<void> {
@@ -76,7 +76,7 @@ async function outcomeNames(dir: string): Promise<string[]> {
 }
 
 /** Indexes of the finished outcomes, from file names alone (nothing parsed). */
-export async function outcomeIndexes(dir: string): Promise<Set<number>> {
+async function outcomeIndexes(dir: string): Promise<Set<number>> {
   return new Set((await outcomeNames(dir)).map((n) => Number(n.slice(0, -".json".length))));
 }
 

@@ -7,7 +7,7 @@
 import { isId } from "./ids.ts";
 import { MalformedMessage } from "./errors.ts";
 
-export const VERSION = 1;
+const VERSION = 1;
 
 /** One URL of a job, for the downloaders. */
 export interface DownloadRequest { v: 1; jobId: string; index: number; total: number; url: string }

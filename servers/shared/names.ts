@@ -18,7 +18,7 @@ const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu;
 /** Characters Windows refuses in names (the zip may be unpacked there). */
 const WINDOWS_BAD = /[<>:"|?*]/g;
 
-export const utf8Length = (s: string) => Buffer.byteLength(s, "utf8");
+const utf8Length = (s: string) => Buffer.byteLength(s, "utf8");
 
 /** Splits off a plausible extension (".tar.gz" counts as ".gz"; the stem keeps ".tar"). */
 export function splitExtension(name: string): [stem: string, ext: string] {

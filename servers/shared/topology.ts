@@ -48,7 +48,7 @@ export const patterns = {
 const deadLettered = { arguments: { "x-dead-letter-exchange": DEAD_EXCHANGE } };
 
 /** The work queues, each consumed by one kind of server (and sent back to itself through RETRY_EXCHANGE). */
-export const WORK_QUEUES = [DOWNLOAD_QUEUE, COMPRESS_QUEUE, WEB_PROGRESS_QUEUE] as const;
+const WORK_QUEUES = [DOWNLOAD_QUEUE, COMPRESS_QUEUE, WEB_PROGRESS_QUEUE] as const;
 export type WorkQueue = (typeof WORK_QUEUES)[number];
 
 /** Declares everything (idempotent; queue arguments never change, new ones go in policies). */

@@ -53,7 +53,7 @@ function originOf(url: string): string | null {
  * `Sec-Fetch-Site: same-origin`: under `Referrer-Policy: no-referrer` a
  * page's own plain form post carries `Origin: null`.
  */
-export function isCrossSite(h: { origin?: string; fetchSite?: string; host?: string }, own: string): boolean {
+function isCrossSite(h: { origin?: string; fetchSite?: string; host?: string }, own: string): boolean {
   if (h.fetchSite !== undefined && h.fetchSite !== "same-origin" && h.fetchSite !== "none") return true;
   if (h.origin === undefined) return false;
   if (h.origin === "null") return h.fetchSite !== "same-origin";

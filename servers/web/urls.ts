@@ -4,7 +4,7 @@
  * checks every line. Errors are per line (`InvalidLine`) so the user sees
  * exactly which URL is wrong and why.
  */
-export const MAX_LINE_CHARS = 2000;
+const MAX_LINE_CHARS = 2000;
 /** Most invalid lines one answer lists: enough to fix a list, few enough that the answer stays small. */
 export const MAX_REPORTED = 50;
 /** How much of a bad line an answer echoes back. */
