@@ -1,13 +1,19 @@
 /**
  * @module procs
  * Pid files, liveness (a zombie counts as dead), detached spawning with a log
- * file, and graceful stop (SIGTERM, wait, then SIGKILL).
+ * file, and graceful stop (SIGTERM, wait, then SIGKILL). Each part runs in a
+ * process group of its own, recorded beside its pid: `RUN_DIR/pids/<name>.pid`
+ * names the process that does the work (for the broker, the Erlang VM, not
+ * its shell wrapper), `<name>.pgid` the group everything it spawned is in,
+ * so whatever was killed by hand, what is left of a part (nginx workers
+ * whose master died, a broker VM whose wrapper died) is found and stopped.
  */
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, closeSync } from "node:fs";
 import { ENVIRONMENT } from "../../servers/shared/config.ts";
 
 export const pidFile = (runDir: string, name: string) => `${runDir}/pids/${name}.pid`;
+const groupFile = (runDir: string, name: string) => `${runDir}/pids/${name}.pgid`;
 export const logFile = (runDir: string, name: string) => `${runDir}/logs/${name}.log`;
 
 /** True if `pid` exists and is not a zombie. */
@@ -25,17 +31,48 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** The pid recorded for `name`, or null if there is none. */
-export function readPid(runDir: string, name: string): number | null {
+function readNumber(path: string): number | null {
   try {
-    const n = Number(readFileSync(pidFile(runDir, name), "utf8").trim());
+    const n = Number(readFileSync(path, "utf8").trim());
     return Number.isInteger(n) && n > 0 ? n : null;
   } catch {
     return null;
   }
 }
 
-/** The live pid recorded for `name`; a stale pid file is removed. */
+/** The pid recorded for `name`, or null if there is none. */
+export const readPid = (runDir: string, name: string) => readNumber(pidFile(runDir, name));
+
+/** Records `pid` as the process of part `name` (the one that holds its port). */
+export function recordPid(runDir: string, name: string, pid: number): void {
+  writeFileSync(pidFile(runDir, name), `${pid}\n`);
+}
+
+/** Live (not zombie) processes of process group `pgid`, from /proc. */
+export function groupMembers(pgid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pid (comm) state ppid pgrp ...: comm may hold spaces or parentheses, so read after the last ")"
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === pgid && state !== "Z") out.push(Number(entry));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** What is left of part `name`: its recorded process if alive, and the live members of its group. */
+export function partProcesses(runDir: string, name: string): { pid: number | null; group: number[] } {
+  const pid = readPid(runDir, name);
+  const pgid = readNumber(groupFile(runDir, name));
+  return { pid: pid !== null && isAlive(pid) ? pid : null, group: pgid === null ? [] : groupMembers(pgid) };
+}
+
+/** The live pid recorded for `name`, or null (then its pid file is removed, but not what may be left of its group). */
 export function livePid(runDir: string, name: string): number | null {
   const pid = readPid(runDir, name);
   if (pid !== null && isAlive(pid)) return pid;
@@ -72,6 +109,7 @@ export function spawnDetached(runDir: string, spec: SpawnSpec): number {
   if (!child.pid) throw new Error(`could not start ${spec.name}: ${spec.cmd.join(" ")}`);
   child.unref();
   writeFileSync(pidFile(runDir, spec.name), `${child.pid}\n`);
+  writeFileSync(groupFile(runDir, spec.name), `${child.pid}\n`); // detached: the child leads a new group
   return child.pid;
 }
 
@@ -85,21 +123,28 @@ export async function waitGone(pid: number, ms: number): Promise<boolean> {
   return !isAlive(pid);
 }
 
-/** SIGTERM, wait up to `graceMs`, then SIGKILL (the whole process group too). Removes the pid file. */
+/**
+ * Stops part `name`: SIGTERM to its process (or, if that is gone, to what is
+ * left of its group), waits up to `graceMs`, then SIGKILL to the whole group.
+ * Removes the pid files. Returns whether anything of it was running.
+ */
 export async function stopProcess(runDir: string, name: string, graceMs = 15_000): Promise<boolean> {
-  const pid = readPid(runDir, name);
-  let stopped = false;
-  if (pid !== null && isAlive(pid)) {
-    signal(pid, "SIGTERM");
-    if (!(await waitGone(pid, graceMs))) {
-      signal(-pid, "SIGKILL");
-      signal(pid, "SIGKILL");
-      await waitGone(pid, 3000);
-    }
-    stopped = true;
+  const { pid, group } = partProcesses(runDir, name);
+  const pgid = readNumber(groupFile(runDir, name));
+  const running = pid !== null || group.length > 0;
+  if (running) {
+    if (pid !== null) signal(pid, "SIGTERM");
+    else for (const m of group) signal(m, "SIGTERM");
+    const end = Date.now() + graceMs;
+    while (Date.now() < end && ((pid !== null && isAlive(pid)) || (pgid !== null && groupMembers(pgid).length > 0))) await Bun.sleep(50);
+    if (pgid !== null) signal(-pgid, "SIGKILL");
+    if (pid !== null) signal(pid, "SIGKILL");
+    if (pid !== null) await waitGone(pid, 3000);
+    for (let i = 0; i < 60 && pgid !== null && groupMembers(pgid).length > 0; i++) await Bun.sleep(50);
   }
   rmSync(pidFile(runDir, name), { force: true });
-  return stopped;
+  rmSync(groupFile(runDir, name), { force: true });
+  return running;
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

@@ -30,6 +30,8 @@ export function brokerPaths(c: Config) {
     configFile: `${base}/rabbitmq.conf`,
     pluginsFile: `${base}/enabled_plugins`,
     definitions: `${base}/definitions.json`,
+    /** where the node writes the Erlang VM's pid */
+    pidFile: `${base}/rabbit.pid`,
   };
 }
 
@@ -76,7 +78,7 @@ export function rabbitEnv(c: Config): Record<string, string> {
     RABBITMQ_ENABLED_PLUGINS_FILE: p.pluginsFile,
     RABBITMQ_CONF_ENV_FILE: `${p.base}/rabbitmq-env.conf`,
     RABBITMQ_ADVANCED_CONFIG_FILE: `${p.base}/advanced.config`,
-    RABBITMQ_PID_FILE: `${p.base}/rabbit.pid`,
+    RABBITMQ_PID_FILE: p.pidFile,
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
     RABBITMQ_CTL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
   });

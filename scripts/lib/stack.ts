@@ -5,15 +5,15 @@
  * waited for with a real readiness check. Used by `bun run start`/`stop` and
  * by the test harness alike.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import amqp from "amqplib";
 import { ROOT, type Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import { declareTopology } from "../../servers/shared/topology.ts";
 import { ensureSecretFile } from "../../servers/shared/secrets.ts";
-import { childEnv, livePid, logFile, spawnDetached, stopProcess, tail } from "./procs.ts";
-import { prepareRabbit, rabbitEnv, rabbitServerCmd, removeGuest, stopEpmd } from "./rabbitmq.ts";
+import { childEnv, livePid, logFile, partProcesses, recordPid, spawnDetached, stopProcess, tail } from "./procs.ts";
+import { brokerPaths, prepareRabbit, rabbitEnv, rabbitServerCmd, removeGuest, stopEpmd } from "./rabbitmq.ts";
 import { nginxCmd, renderNginx } from "./nginx.ts";
 
 /** Every server process, in the order they are started (all after the broker). */
@@ -98,6 +98,15 @@ function command(c: Config, part: Part): { cmd: string[]; env: Record<string, st
   }
 }
 
+/** The broker's Erlang VM, as the node recorded it. */
+function vmPid(c: Config): number | null {
+  try {
+    return Number(readFileSync(brokerPaths(c).pidFile, "utf8").trim()) || null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * Starts `part` unless it runs, and waits until it is healthy (or `timeoutMs`).
  * `name` (default: the part) names its pid and log files, so a second
@@ -105,12 +114,18 @@ function command(c: Config, part: Part): { cmd: string[]; env: Record<string, st
  */
 export async function startPart(c: Config, part: Part, timeoutMs = 60_000, name: string = part): Promise<"started" | "running"> {
   if (livePid(c.RUN_DIR, name) !== null) return "running";
+  // Its process is gone but some of its group lives on (nginx workers whose master was killed): stop them first.
+  if (partProcesses(c.RUN_DIR, name).group.length > 0) await stopProcess(c.RUN_DIR, name);
   const { cmd, env } = command(c, part);
   const pid = spawnDetached(c.RUN_DIR, { name, cmd, env, cwd: ROOT });
   const ready = probe(c, part);
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    if (await ready()) return "started";
+    if (await ready()) {
+      // The broker's process is the Erlang VM its wrapper script starts: record that one.
+      if (part === "rabbitmq") recordPid(c.RUN_DIR, name, vmPid(c) ?? pid);
+      return "started";
+    }
     if (livePid(c.RUN_DIR, name) === null) throw new PartFailed(part, `exited (pid ${pid})`, tail(logFile(c.RUN_DIR, name)));
     await Bun.sleep(150);
   }
