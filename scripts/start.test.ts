@@ -13,7 +13,8 @@ import { isAlive, readPid } from "./lib/procs.ts";
 import { parts, startPart, stopStack, configEnv } from "./lib/stack.ts";
 import amqp from "amqplib";
 import { prepareRabbit, rabbitmqctl, stopEpmd } from "./lib/rabbitmq.ts";
-import { freePort, testConfig } from "../test/stack.ts";
+import { testConfig } from "../test/stack.ts";
+import { freePort } from "./lib/ports.ts";
 
 const run = async (script: "start" | "stop", env: Record<string, string>) => {
   const p = Bun.spawn([process.execPath, `${ROOT}/scripts/${script}.ts`], { env: configEnv(loadConfig(env)), stdout: "pipe", stderr: "pipe" });

@@ -6,9 +6,10 @@
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { loadConfig, PORT_KEYS, type Config } from "../servers/shared/config.ts";
+import { loadConfig, type Config } from "../servers/shared/config.ts";
 import { startStack, stopStack } from "../scripts/lib/stack.ts";
 import { ensurePackages, missingPackages } from "../scripts/lib/install.ts";
+import { freePort, freePortsEnv, RAISED_LIMITS } from "../scripts/lib/ports.ts";
 import { startFixtures, type Fixtures } from "./fixtures.ts";
 
 export interface TestStack {
@@ -24,34 +25,7 @@ export interface TestStack {
   sparePort: number;
 }
 
-/** Every port setting (PORT_KEYS) on a port that is free right now. */
-export function freePortsEnv(): Record<string, string> {
-  return Object.fromEntries(PORT_KEYS.map((k) => [k, String(freePort())]));
-}
-
-/** A port nothing listens on right now. */
-export function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = s.port;
-  s.stop(true);
-  return p;
-}
-
 let current: Promise<TestStack> | null = null;
-
-/**
- * Every test (and bench) request comes from 127.0.0.1, so the per-client and
- * per-process limits of a public instance (config.ts defaults) would soon
- * refuse the suite's own work: test stacks raise them. A caller's `extra`
- * overrides them, to test the limits themselves.
- */
-export const RAISED_LIMITS: Record<string, string> = {
-  MAX_JOBS_PER_MINUTE: "1000000",
-  MAX_ACTIVE_JOBS: "1000000",
-  MAX_EVENT_STREAMS_PER_CLIENT: "100000",
-  MAX_EVENT_STREAMS: "100000",
-  MAX_QUEUED_FILES: "1000000",
-};
 
 /** Builds a config on free ports under a new temporary RUN_DIR. */
 export function testConfig(extra: Record<string, string> = {}): { config: Config; env: Record<string, string>; runDir: string } {

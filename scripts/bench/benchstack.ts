@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { loadConfig, type Config } from "../../servers/shared/config.ts";
 import { startPart, startStack, stopStack } from "../lib/stack.ts";
 import { stopProcess } from "../lib/procs.ts";
-import { freePortsEnv, RAISED_LIMITS } from "../../test/stack.ts";
+import { freePortsEnv, RAISED_LIMITS } from "../lib/ports.ts";
 
 const envFile = (runDir: string) => `${runDir}/../run-env.json`;
 

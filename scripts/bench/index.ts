@@ -11,7 +11,7 @@ import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { ROOT, type Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
-import { freePort } from "../../test/stack.ts";
+import { freePort } from "../lib/ports.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { benchConfig, cleanStale, startBenchStack, stopBenchStack } from "./benchstack.ts";
 import { ensureCorpus, pruneOldVersions, type Corpus, type CorpusName } from "./corpora.ts";

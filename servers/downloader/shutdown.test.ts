@@ -14,7 +14,8 @@ import { PROGRESS_EXCHANGE, WORK_EXCHANGE, keys } from "../shared/topology.ts";
 import { logFile, stopProcess } from "../../scripts/lib/procs.ts";
 import { startPart } from "../../scripts/lib/stack.ts";
 import { slowRoute, until } from "../../test/faults/helpers.ts";
-import { freePort, useStack } from "../../test/stack.ts";
+import { useStack } from "../../test/stack.ts";
+import { freePort } from "../../scripts/lib/ports.ts";
 
 test("SIGTERM: in-flight downloads finish, each file is fetched once, the process exits cleanly", async () => {
   const { config, env, fixtures } = await useStack();

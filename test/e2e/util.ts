@@ -7,7 +7,7 @@ import type { JobView } from "../../servers/shared/jobstate.ts";
 import { parseProgressEvent, type ProgressEvent } from "../../servers/shared/messages.ts";
 import { PROGRESS_EXCHANGE, WORK_EXCHANGE } from "../../servers/shared/topology.ts";
 import type { Fixtures } from "../fixtures.ts";
-import { photoSet, type Photo } from "../images.ts";
+import { photoSet, type Photo } from "../../scripts/lib/textgen.ts";
 
 let photos: Photo[] | null = null;
 /** The 10 test photos (generated once per run). */

@@ -17,7 +17,7 @@ import { useStack } from "../stack.ts";
 import { JobStore } from "../../servers/web/store.ts";
 import { newJob } from "../../servers/shared/jobstate.ts";
 import { newId } from "../../servers/shared/ids.ts";
-import { textFile } from "../../scripts/bench/textgen.ts";
+import { textFile } from "../../scripts/lib/textgen.ts";
 import { entries, fetchLink, getJob, photosOnce, submit, waitFinal, watch } from "../e2e/util.ts";
 import { gracefulRestart, kill9, restart, slowRoute, until } from "./helpers.ts";
 

@@ -11,7 +11,8 @@ import { keys } from "../../servers/shared/topology.ts";
 import { readPid, stopProcess } from "../../scripts/lib/procs.ts";
 import { SERVERS, startPart } from "../../scripts/lib/stack.ts";
 import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
-import { freePort, useStack } from "../stack.ts";
+import { useStack } from "../stack.ts";
+import { freePort } from "../../scripts/lib/ports.ts";
 import { entries, fetchLink, submit, waitFinal, watch } from "../e2e/util.ts";
 import { until } from "./helpers.ts";
 

@@ -1,0 +1,34 @@
+/**
+ * @module ports
+ * Settings for a private stack on this machine, shared by the test harness
+ * and the benchmark: every port on one that is free right now, and the
+ * per-client limits raised (all their requests come from 127.0.0.1).
+ */
+import { PORT_KEYS } from "../../servers/shared/config.ts";
+
+/** A port nothing listens on right now. */
+export function freePort(): number {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const p = s.port;
+  s.stop(true);
+  return p;
+}
+
+/** Every port setting (PORT_KEYS) on a port that is free right now. */
+export function freePortsEnv(): Record<string, string> {
+  return Object.fromEntries(PORT_KEYS.map((k) => [k, String(freePort())]));
+}
+
+/**
+ * Every test and bench request comes from 127.0.0.1, so the per-client and
+ * per-process limits of a public instance (config.ts defaults) would soon
+ * refuse their own work: their stacks raise them. A caller's own settings
+ * override these, to test the limits themselves.
+ */
+export const RAISED_LIMITS: Record<string, string> = {
+  MAX_JOBS_PER_MINUTE: "1000000",
+  MAX_ACTIVE_JOBS: "1000000",
+  MAX_EVENT_STREAMS_PER_CLIENT: "100000",
+  MAX_EVENT_STREAMS: "100000",
+  MAX_QUEUED_FILES: "1000000",
+};
