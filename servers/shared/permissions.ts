@@ -9,7 +9,7 @@
  * Servers declare nothing (they check passively that what they use exists);
  * `admin` declares the topology at start. No `guest`.
  */
-import { COMPRESS_QUEUE, DEAD_QUEUE, DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE } from "./topology.ts";
+import { COMPRESS_QUEUE, DEAD_EXCHANGE, DEAD_QUEUE, DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE } from "./topology.ts";
 
 export const ROLES = ["web", "stomp", "downloader", "compressor", "clock", "observer", "tester", "admin"] as const;
 export type Role = (typeof ROLES)[number];
@@ -84,7 +84,7 @@ export const PERMISSIONS: Record<Role, Permission> = {
     purpose: "the test suite: also sends hostile messages to the work and progress exchanges",
     configure: OWN_QUEUES,
     write: `^(amq\\.gen-.*|${esc(WORK_EXCHANGE)}|${esc(PROGRESS_EXCHANGE)})$`,
-    read: `^(amq\\.gen-.*|${esc(PROGRESS_EXCHANGE)}|${esc(DEAD_QUEUE)})$`,
+    read: `^(amq\\.gen-.*|${esc(PROGRESS_EXCHANGE)}|${esc(DEAD_QUEUE)}|${esc(DEAD_EXCHANGE)})$`,
   },
   admin: {
     purpose: "`bun run start` only: declares the topology",
