@@ -3,7 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import { unzipSync } from "fflate";
 import { useStack } from "../test/stack.ts";
-import { photoSet } from "../test/images.ts";
+import { photos } from "../test/support/fixtures.ts";
 
 const SUBMIT = resolve(import.meta.dir, "submit.ts");
 
@@ -16,12 +16,12 @@ async function run(args: string[], stdin: string, env: Record<string, string>) {
 describe("bun run submit", () => {
   test("10 photos from stdin: per-file lines, the zip bar, the link; exit 0", async () => {
     const { web, fixtures, env } = await useStack();
-    const urls = photoSet().map((p) => fixtures.route(`/cli-ok/${p.name}`, p.bytes, p.type));
+    const urls = photos().map((p) => fixtures.route(`/cli-ok/${p.name}`, p.bytes, p.type));
     const r = await run(["-", "--url", web], urls.join("\n") + "\n", env);
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^job [0-9a-f]{32}: http/);
-    for (const p of photoSet()) expect(r.out).toContain(p.name);
+    for (const p of photos()) expect(r.out).toContain(p.name);
     expect(r.out).toContain("[####################] 100% zip: done");
     const link = /^ready: (\S+)/m.exec(r.out)?.[1];
     expect(link).toBeDefined();

@@ -10,7 +10,7 @@ import { loadConfig, type Config } from "../servers/shared/config.ts";
 import { startStack, stopStack } from "../scripts/lib/stack.ts";
 import { ensurePackages, missingPackages } from "../scripts/lib/install.ts";
 import { freePort, freePortsEnv, RAISED_LIMITS } from "../scripts/lib/ports.ts";
-import { startFixtures, type Fixtures } from "./fixtures.ts";
+import { startFixtures, type Fixtures } from "./support/fixtures.ts";
 
 export interface TestStack {
   config: Config;

@@ -4,19 +4,19 @@
  * events 0..100 then a link whose archive holds every file byte for byte.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { crc32 } from "node:zlib";
 import { newId } from "../shared/ids.ts";
 import { dataFileName, ensureJobDir, jobDir, readOutcomes, writeOutcome } from "../shared/jobfiles.ts";
 import type { LinkEvent } from "../shared/messages.ts";
-import { keys } from "../shared/topology.ts";
+import { WORK_EXCHANGE, keys } from "../shared/topology.ts";
 import { useStack } from "../../test/stack.ts";
-import { entries, fetchLink, photosOnce, publishWork, unzipTest, waitForLog, watch } from "../../test/e2e/util.ts";
+import { publish } from "../../test/support/broker.ts";
+import { followLog, waitForLog, watch } from "../../test/support/events.ts";
+import { photos } from "../../test/support/fixtures.ts";
+import { archivesOf, entries, fetchLink, unzipTest } from "../../test/support/jobs.ts";
 import type { Config } from "../shared/config.ts";
 import { internalToken, TOKEN_HEADER } from "../shared/secrets.ts";
-
-const archivesOf = (config: Config, id: string) =>
-  readdirSync(config.ARCHIVES_DIR, { recursive: true }).map(String).filter((p) => p.endsWith(`${id}.zip`));
 
 const made: string[] = [];
 afterAll(async () => {
@@ -47,29 +47,19 @@ const csv = (rows: number) => new TextEncoder().encode(Array.from({ length: rows
 const post = (config: Config, id: string, total = 1, token = internalToken(config)) =>
   fetch(`${config.COMPRESSOR_URL}/jobs/${id}`, { method: "POST", headers: { [TOKEN_HEADER]: token }, body: JSON.stringify({ total }) });
 
-async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(50);
-  }
-}
-
 describe("compressor", () => {
   test("a finished job folder → 0..100, link; folder gone; the link's zip holds every file; a repeat POST is 200 and builds nothing", async () => {
     const { config } = await useStack();
-    const photos = photosOnce();
+    const pics = photos();
     const text = csv(200_000);
-    const files: ([string, Uint8Array] | null)[] = [...photos.map((p) => [p.name, p.bytes] as [string, Uint8Array]), null, ["data.csv", text], [photos[0]!.name, text.subarray(0, 1000)]];
+    const files: ([string, Uint8Array] | null)[] = [...pics.map((p) => [p.name, p.bytes] as [string, Uint8Array]), null, ["data.csv", text], [pics[0]!.name, text.subarray(0, 1000)]];
     const id = await makeJob(config, files);
     const w = await watch(config, keys.jobAll(id));
     try {
       const r = await post(config, id, files.length);
       expect(r.status).toBe(202);
-      const link = await until(() => w.events.find((e) => e.ev.type === "link")?.ev as LinkEvent | undefined, 30_000, "the link");
-      await Bun.sleep(200);
+      const link = (await w.next((e) => e.ev.type === "link", "the link")).ev as LinkEvent;
+      await w.sync();
       const evs = w.events.map((e) => e.ev);
       expect(evs.at(-1)).toEqual(link);
       const percents = evs.filter((e) => e.type === "compress").map((e) => (e as { percent: number }).percent);
@@ -88,12 +78,12 @@ describe("compressor", () => {
       expect(got.headers.get("content-type")).toBe("application/zip");
       expect(got.headers.get("content-disposition")).toBe(`attachment; filename="${id}.zip"`);
       const zip = entries(got.body);
-      const dup = photos[0]!.name.replace(/(\.\w+)$/, " (2)$1");
-      expect(Object.keys(zip)).toEqual([...photos.map((p) => p.name), "data.csv", dup]);
-      for (const p of photos) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
+      const dup = pics[0]!.name.replace(/(\.\w+)$/, " (2)$1");
+      expect(Object.keys(zip)).toEqual([...pics.map((p) => p.name), "data.csv", dup]);
+      for (const p of pics) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
       expect(Buffer.from(zip["data.csv"]!).equals(Buffer.from(text))).toBe(true);
       expect(Buffer.from(zip[dup]!).equals(Buffer.from(text.subarray(0, 1000)))).toBe(true);
-      expect(got.body.length).toBeLessThan(photos.reduce((n, p) => n + p.bytes.length, 0) + text.length / 2);
+      expect(got.body.length).toBeLessThan(pics.reduce((n, p) => n + p.bytes.length, 0) + text.length / 2);
       const t = await unzipTest(got.body);
       expect(t.code, t.out).toBe(0);
 
@@ -101,7 +91,12 @@ describe("compressor", () => {
       const n = w.events.length;
       const again = await post(config, id, files.length);
       expect([again.status, await again.json()]).toEqual([200, { state: "done" }]);
-      await Bun.sleep(500);
+      // A request for the job sent after it, through the queue, finds it finished too: once the compressor says so, whatever
+      // the POST might have set off for this job was handled before (the compressor takes one job's requests in turn).
+      const log = followLog(config, "compressor");
+      await publish(config, WORK_EXCHANGE, keys.compress(id), { v: 1, jobId: id, total: files.length }, { persistent: true });
+      await log.next(["job done", `jobId=${id}`, "result=already-finished"]);
+      await w.sync();
       expect(w.events.length).toBe(n);
       expect(archivesOf(config, id)).toEqual([]);
     } finally {
@@ -115,7 +110,7 @@ describe("compressor", () => {
     const w = await watch(config, keys.jobAll(id));
     try {
       expect((await post(config, id, 3)).status).toBe(202);
-      const failed = await until(() => w.events.find((e) => e.ev.type === "failed")?.ev, 30_000, "the failure");
+      const failed = (await w.next((e) => e.ev.type === "failed", "the failure")).ev;
       expect(failed).toMatchObject({ type: "failed", jobId: id, error: "none of the 3 files could be downloaded" });
       expect(existsSync(jobDir(config, id))).toBe(false);
       expect(archivesOf(config, id)).toEqual([]);
@@ -131,7 +126,7 @@ describe("compressor", () => {
 
   test("only holders of the internal token get in; a job missing a file is never built (409), however it is asked", async () => {
     const { config } = await useStack();
-    const photo = photosOnce()[0]!;
+    const photo = photos()[0]!;
     const id = await makeJob(config, [[photo.name, photo.bytes], null]);
     // The outcome of the job's third URL is not there: the job is not complete.
     for (const o of await readOutcomes(jobDir(config, id))) await writeOutcome(jobDir(config, id), { ...o, total: 3 });
@@ -143,8 +138,9 @@ describe("compressor", () => {
     // A compress request on the queue (as a holder of broker credentials could send) is refused the same way.
     const w = await watch(config, keys.jobAll(id));
     try {
-      await publishWork(config, keys.compress(id), { v: 1, jobId: id, total: 1 });
+      await publish(config, WORK_EXCHANGE, keys.compress(id), { v: 1, jobId: id, total: 1 }, { persistent: true });
       await waitForLog(config, "compressor", ["not every file of the job is accounted for", id]);
+      await w.sync();
       expect(w.events).toEqual([]);
       expect(archivesOf(config, id)).toEqual([]);
       expect(existsSync(jobDir(config, id))).toBe(true);

@@ -55,7 +55,9 @@ const text = (s: string, n: number) => new TextEncoder().encode(s.repeat(n));
 describe("compressJob", () => {
   test("builds one archive in its HMAC folder, signs the link, announces 0..100 then the link, removes the folder", async () => {
     const id = await makeJob([["cat.jpg", new Uint8Array([0xff, 0xd8, 1, 2, 3])], ["notes.txt", text("hello ", 5000)], null, ["cat.jpg", text("second cat", 10)]]);
+    const before = Math.floor(Date.now() / 1000);
     expect(await compressJob(deps(), { jobId: id })).toBe("ready");
+    const after = Math.floor(Date.now() / 1000);
 
     const folder = archiveFolder(secret, id);
     expect(folder).toMatch(/^[0-9a-f]{32}$/);
@@ -84,7 +86,9 @@ describe("compressJob", () => {
     expect(u.origin + u.pathname).toBe(`${config.PUBLIC_URL}/d/${folder}/${id}.zip`);
     expect(u.searchParams.get("md5")).toBe(signature(u.pathname, expires, secret));
     expect(Date.parse(link.expiresAt)).toBe(expires * 1000);
-    expect(expires - Date.now() / 1000).toBeGreaterThan(3590);
+    // LINK_TTL_SECONDS from when the link was signed
+    expect(expires).toBeGreaterThanOrEqual(before + config.LINK_TTL_SECONDS);
+    expect(expires).toBeLessThanOrEqual(after + config.LINK_TTL_SECONDS);
 
     // Again (a duplicate request or a redelivery): nothing happens, no second archive.
     events = [];

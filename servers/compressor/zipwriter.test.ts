@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { unzipSync } from "fflate";
-import { photoSet } from "../../test/images.ts";
+import { photos } from "../../test/support/fixtures.ts";
 import { ArchiveTooLarge } from "./errors.ts";
 import { writeZip, type ZipSource } from "./zipwriter.ts";
 
@@ -46,9 +46,9 @@ function inspect(zipPath: string): { methods: Record<string, string>; testCode: 
 
 describe("writeZip", () => {
   test("every entry round-trips byte for byte; compressed formats stored, text deflated; unzip -t passes", async () => {
-    const photos = photoSet().slice(0, 3).map((p) => file(p.name, p.bytes));
+    const pics = photos().slice(0, 3).map((p) => file(p.name, p.bytes));
     const sources = [
-      ...photos,
+      ...pics,
       file("notes.txt", bytes(300_000, "text")),
       file("noise.bin", bytes(200_000, "random")),
       file("empty.txt", new Uint8Array(0)),
@@ -69,7 +69,7 @@ describe("writeZip", () => {
     for (const s of sources) expect(Buffer.from(got[s.name]!).equals(Buffer.from(s.data))).toBe(true);
 
     const method = Object.fromEntries(res.entries.map((e) => [e.name, e.method]));
-    for (const p of photos) expect(method[p.name]).toBe("store");
+    for (const p of pics) expect(method[p.name]).toBe("store");
     expect(method).toMatchObject({ "notes.txt": "deflate", "noise.bin": "store", "empty.txt": "store", "tiny.txt": "store", "big.csv": "deflate", "big-noise.dat": "store", "naïve café.txt": "deflate" });
     const big = res.entries.find((e) => e.name === "big.csv")!;
     expect(big.compressedSize).toBeLessThan(big.size * 0.5);
@@ -79,7 +79,7 @@ describe("writeZip", () => {
     expect(methods["notes.txt"]).toMatch(/^Defl/);
     expect(methods["big.csv"]).toMatch(/^Defl/);
     expect(methods["noise.bin"]).toBe("Stored");
-    expect(methods[photos[0]!.name]).toBe("Stored");
+    expect(methods[pics[0]!.name]).toBe("Stored");
 
     // progress: increasing, ending at the input total
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);

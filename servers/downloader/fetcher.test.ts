@@ -134,13 +134,15 @@ describe("downloading", () => {
     expect(outcome).toMatchObject({ state: "done", bytes: 0, crc32: 0 });
   });
 
-  test("throttling: a slow body gives about one event per interval, first and last included", async () => {
+  test("throttling: within one interval only the first and the last event go out; without one, every read has its event", async () => {
     routes.set("/slow.bin", () => new Response(slowStream(20, 10), { headers: { "content-length": "200" } }));
-    const { outcome, events } = await get(`${base}/slow.bin`);
-    expect(outcome.bytes).toBe(200);
-    expect(events.length).toBeLessThan(12); // 20 chunks over ~200 ms with a 50 ms interval
-    expect(events[0]!.bytes).toBe(0);
-    expect(events.at(-1)!.bytes).toBe(200);
+    const quiet = await get(`${base}/slow.bin`, { config: { PROGRESS_INTERVAL_MS: 3_600_000 } });
+    expect(quiet.outcome.bytes).toBe(200);
+    expect(quiet.events.map((e) => e.bytes)).toEqual([0, 200]);
+    const every = (await get(`${base}/slow.bin`, { config: { PROGRESS_INTERVAL_MS: 0 } })).events.map((e) => e.bytes);
+    expect(every.length).toBeGreaterThan(2); // the 20 chunks come 10 ms apart, so in more than one read
+    expect([every[0], every.at(-1)]).toEqual([0, 200]);
+    expect([...every].sort((a, b) => a - b)).toEqual(every);
   });
 });
 

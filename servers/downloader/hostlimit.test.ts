@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { HostLimit, HostSlot, hostKey } from "./hostlimit.ts";
+import { settle } from "../../test/support/wait.ts";
 
 test("at most perHost slots per host; other hosts are not held up; a slot passes straight to the next waiter", async () => {
   const limit = new HostLimit(2);
@@ -10,7 +11,7 @@ test("at most perHost slots per host; other hosts are not held up; a slot passes
   expect(limit.free("b")).toBe(true);
   const third = limit.enter("a").then(() => order.push("third"));
   const fourth = limit.enter("a").then(() => order.push("fourth"));
-  await Bun.sleep(0);
+  await settle();
   expect(order).toEqual([]);
   limit.leave("a");
   await third;
@@ -44,7 +45,7 @@ test("a download's slot follows its hops: one host at a time, the previous one r
   const other = new HostSlot(limit);
   let got = false;
   const p = other.hop("victim.example").then(() => (got = true));
-  await Bun.sleep(0);
+  await settle();
   expect(got).toBe(false);
   slot.release();
   await p;

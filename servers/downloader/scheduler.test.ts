@@ -3,6 +3,7 @@ import { Deferred } from "../shared/consumer.ts";
 import { TransientError } from "../shared/errors.ts";
 import { HostLimit } from "./hostlimit.ts";
 import { Scheduler } from "./scheduler.ts";
+import { settle } from "../../test/support/wait.ts";
 
 /** A task that runs until its gate is opened; records what runs. */
 function harness(o: { slots: number; perJob: number; room: number; perHost?: number }) {
@@ -18,8 +19,7 @@ function harness(o: { slots: number; perJob: number; room: number; perHost?: num
     }, signal);
   const open = async (name: string) => {
     gates.get(name)!();
-    await Bun.sleep(0);
-    await Bun.sleep(0);
+    await settle();
   };
   return { s, running, start, open };
 }
@@ -27,10 +27,10 @@ function harness(o: { slots: number; perJob: number; room: number; perHost?: num
 test("a job holds at most its share: a small job that comes later starts at once beside a big slow one", async () => {
   const h = harness({ slots: 4, perJob: 3, room: 50 });
   const big = Array.from({ length: 20 }, (_, i) => h.start("big", `b${i}`).catch(() => {}));
-  await Bun.sleep(0);
+  await settle();
   expect([...h.running]).toEqual(["b0", "b1", "b2"]);
   const small = ["s0", "s1"].map((n) => h.start("small", n));
-  await Bun.sleep(0);
+  await settle();
   expect([...h.running].sort()).toEqual(["b0", "b1", "b2", "s0"]);
   await h.open("s0");
   expect(h.running.has("s1")).toBe(true);
@@ -49,7 +49,7 @@ test("a file waits for its first host's slot without holding a download slot", a
   void h.start("a", "one", "same.example");
   void h.start("a", "two", "same.example");
   void h.start("b", "other", "other.example");
-  await Bun.sleep(0);
+  await settle();
   expect([...h.running].sort()).toEqual(["one", "other"]);
   await h.open("one");
   expect([...h.running].sort()).toEqual(["other", "two"]);

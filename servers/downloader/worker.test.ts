@@ -21,6 +21,8 @@ import { jobComplete } from "../shared/jobfiles.ts";
 const timeline: string[] = [];
 const fileHits = new Map<string, number>();
 let refuseNext = 0;
+/** called on each refusal the compressor stand-in sends */
+let onRefuse: (() => void) | null = null;
 const files = Bun.serve({
   hostname: "127.0.0.1",
   port: 0,
@@ -40,6 +42,7 @@ const compressor = Bun.serve({
     if (refuseNext > 0) {
       refuseNext--;
       timeline.push(`refused ${id}`);
+      onRefuse?.();
       return new Response("not yet", { status: 503 });
     }
     timeline.push(`post ${id} ${body} ${req.headers.get("x-linkpack-token")}`);
@@ -141,9 +144,11 @@ describe("processFile", () => {
     const job = newId();
     const ac = new AbortController();
     refuseNext = 1000;
-    setTimeout(() => ac.abort(), 300);
+    let refusals = 0;
+    onRefuse = () => void (++refusals === 2 && ac.abort()); // shutting down while the hand-over is being retried
     const err = await processFile(request(job, 0, 1), deps(), ac.signal).catch((e) => e);
     refuseNext = 0;
+    onRefuse = null;
     expect(err).toBeInstanceOf(TransientError);
     expect(await jobComplete(`${root}/${job}`, 1)).toBe(true); // the outcome stays: the redelivery only hands over
   });

@@ -11,9 +11,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, statSync } from "node:fs";
 import type { Socket } from "node:net";
 import { createStack } from "../../test/stack.ts";
-import { getSettled, place, random, raw } from "../../test/links.ts";
-import { kill9, restart, until } from "../../test/faults/helpers.ts";
-import { readPid, waitGone } from "../../scripts/lib/procs.ts";
+import { getSettled, place, random, raw, settled } from "../../test/support/links.ts";
+import { kill9, restart } from "../../test/support/parts.ts";
+import { until } from "../../test/support/wait.ts";
 
 const MiB = 1024 * 1024;
 let stack: Awaited<ReturnType<typeof createStack>>;
@@ -31,20 +31,20 @@ describe("leases that end without a word", () => {
     const p = place(config, data);
     let started = false;
     const first = raw(config, p.target, { rate: 4 * MiB, pauseAfter: 0, onPause: (s) => ((started = true), s.resume()) });
-    await until(() => started, 30_000, "the first download to be under way");
+    await until("the first download to be under way", () => started);
     const seen: number[] = [];
-    await until(async () => {
+    await until("the second GET to be refused as used", async () => {
       const r = await fetch(p.link);
       await r.arrayBuffer();
       seen.push(r.status);
       return r.status === 410;
-    }, 30_000, "the second GET to be refused as used");
+    });
     expect(seen.filter((s) => s !== 409 && s !== 410)).toEqual([]);
     const got = await first;
     expect(got.status).toBe(200);
     expect(got.body.equals(Buffer.from(data))).toBe(true);
     expect((await fetch(p.link)).status).toBe(410);
-    await until(() => !existsSync(p.file), 10_000, "the archive to be deleted");
+    await until("the archive to be deleted", () => !existsSync(p.file));
   }, 60_000);
 
   test("a client that stops reading is dropped after the send timeout: it can resume where it stopped, not restart", async () => {
@@ -54,10 +54,9 @@ describe("leases that end without a word", () => {
     const p = place(config, data);
     let paused: Socket | null = null;
     const first = raw(config, p.target, { pauseAfter: 24 * MiB, onPause: (s) => (paused = s) });
-    await until(() => paused !== null, 30_000, "the client to stop reading");
+    await until("the client to stop reading", () => paused !== null);
     // nginx gives up on the silent client within its send timeout; until then the link is busy.
-    let restart0 = await raw(config, p.target);
-    for (let i = 0; restart0.status === 409 && i < 400; i++) restart0 = (await Bun.sleep(50), await raw(config, p.target));
+    const restart0 = await settled(() => raw(config, p.target));
     expect(restart0.status).toBe(416);
     paused!.resume();
     const got = await first;
@@ -74,7 +73,7 @@ describe("leases that end without a word", () => {
     const p = place(config, data);
     let paused: Socket | null = null;
     const first = raw(config, p.target, { pauseAfter: 24 * MiB, onPause: (s) => (paused = s) });
-    await until(() => paused !== null, 30_000, "the download to be under way");
+    await until("the download to be under way", () => paused !== null);
     await kill9(config, "linkguard");
     // While the guard is down nothing is served (auth_request fails closed).
     expect((await raw(config, p.target)).status).toBe(500);
@@ -92,15 +91,13 @@ describe("leases that end without a word", () => {
     const p = place(config, random(24 * MiB));
     let started = false;
     const first = raw(config, p.target, { rate: 2 * MiB, pauseAfter: MiB, onPause: (s) => ((started = true), s.resume()) });
-    await until(() => started, 30_000, "the download to be under way");
-    const master = readPid(config.RUN_DIR, "nginx")!;
-    process.kill(-master, "SIGKILL"); // master and workers: nothing is left to log the request
-    await waitGone(master, 5000);
+    await until("the download to be under way", () => started);
+    await kill9(config, "nginx", { group: true }); // master and workers: nothing is left to log the request
     await first;
     await restart(config, "nginx");
     const r = await getSettled(p.link, {}, 30_000);
     expect(r.status).toBe(410);
-    await until(() => !existsSync(p.file), 10_000, "the archive to be deleted");
+    await until("the archive to be deleted", () => !existsSync(p.file));
   }, 90_000);
 
   test("a forged log line (a token the guard never granted) changes nothing; the log is readable by its owner only", async () => {

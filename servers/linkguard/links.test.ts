@@ -9,8 +9,8 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { useStack } from "../../test/stack.ts";
-import { getSettled, place, random, raw } from "../../test/links.ts";
-import { until } from "../../test/faults/helpers.ts";
+import { getSettled, place, random, raw } from "../../test/support/links.ts";
+import { until } from "../../test/support/wait.ts";
 
 describe("signed one-time links", () => {
   test("a valid link: 200 with the archive and its validators; then 410 for GET and HEAD, and the archive is gone", async () => {
@@ -30,7 +30,7 @@ describe("signed one-time links", () => {
     expect(again.status).toBe(410);
     expect(new TextDecoder().decode(again.body)).toContain("used");
     expect((await fetch(p.link, { method: "HEAD" })).status).toBe(410);
-    await until(() => !existsSync(p.file), 10_000, "the used archive to be deleted");
+    await until("the used archive to be deleted", () => !existsSync(p.file));
     expect(existsSync(`${config.ARCHIVES_DIR}/${p.folder}`)).toBe(false);
   }, 60_000);
 

@@ -9,22 +9,12 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { useStack } from "../../test/stack.ts";
-import { getSettled, place, random, raw, type RawOptions } from "../../test/links.ts";
-import { until } from "../../test/faults/helpers.ts";
-import type { Config } from "../shared/config.ts";
+import { getSettled, place, random, raw, settled } from "../../test/support/links.ts";
+import { until } from "../../test/support/wait.ts";
 
 const MiB = 1024 * 1024;
 const tmp = mkdtempSync(`${tmpdir()}/linkpack-resume-`);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-/** A raw request, asked again while the guard still holds the previous one's lease (409). */
-async function settled(config: Config, target: string, o: RawOptions = {}) {
-  for (let i = 0; ; i++) {
-    const r = await raw(config, target, o);
-    if (r.status !== 409 || i > 200) return r;
-    await Bun.sleep(50);
-  }
-}
 
 describe("resume, never restart", () => {
   test("a GET cut 32 MiB before the end cannot be followed by another from byte 0 (no milking); the rest comes with Range", async () => {
@@ -36,7 +26,7 @@ describe("resume, never restart", () => {
     expect(first.status).toBe(200);
     // A second GET from the start, cut the same way, and a full GET: both refused, neither sends a byte of the archive.
     for (const o of [{ cutAfter: size - 32 * MiB }, {}, { headers: { range: "bytes=0-" } }]) {
-      const again = await settled(config, p.target, o);
+      const again = await settled(() => raw(config, p.target, o));
       expect(again.status).toBe(416);
       const text = again.body.toString();
       expect(text).toContain("cannot start again at byte 0");
@@ -44,13 +34,13 @@ describe("resume, never restart", () => {
     }
     // Continuing from what arrived gets exactly the rest.
     const have = first.body.length;
-    const rest = await settled(config, p.target, { headers: { range: `bytes=${have}-` } });
+    const rest = await settled(() => raw(config, p.target, { headers: { range: `bytes=${have}-` } }));
     expect(rest.status).toBe(206);
     expect(rest.headers["content-range"]).toBe(`bytes ${have}-${size - 1}/${size}`);
     expect(Buffer.concat([first.body.subarray(0, have), rest.body]).equals(Buffer.from(data))).toBe(true);
     // Whole now: burned.
     expect((await getSettled(p.link)).status).toBe(410);
-    await until(() => !existsSync(p.file), 10_000, "the archive to be deleted");
+    await until("the archive to be deleted", () => !existsSync(p.file));
   }, 120_000);
 
   test("curl -C - continues a cut-off download to the whole archive (206), then the link is used up", async () => {
@@ -61,20 +51,14 @@ describe("resume, never restart", () => {
     const cut = await raw(config, p.target, { cutAfter: 24 * MiB });
     const out = `${tmp}/curl-${p.id}.zip`;
     writeFileSync(out, cut.body);
-    // curl retries nothing by itself: wait until the guard has read how the first GET ended.
-    let code = -1;
-    let stderr = "";
-    for (let i = 0; i < 200; i++) {
+    // curl retries nothing by itself: it is asked again until the guard has read how the first GET ended.
+    const curl = async () => {
       const proc = Bun.spawn(["curl", "-sS", "-f", "-C", "-", "-o", out, "-w", "%{http_code}", p.link], { stdout: "pipe", stderr: "pipe" });
-      const [status, err] = [await new Response(proc.stdout).text(), await new Response(proc.stderr).text()];
-      code = await proc.exited;
-      stderr = err;
-      if (status !== "409") {
-        expect(status).toBe("206");
-        break;
-      }
-      await Bun.sleep(50);
-    }
+      const [status, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+      return { status: Number(status), stderr, code };
+    };
+    const { status, stderr, code } = await settled(curl);
+    expect(status).toBe(206);
     expect([code, stderr]).toEqual([0, ""]);
     expect(readFileSync(out).equals(Buffer.from(data))).toBe(true);
     expect((await getSettled(p.link)).status).toBe(410);
@@ -90,13 +74,13 @@ describe("resume, never restart", () => {
     const lastModified = first.headers["last-modified"]!;
     expect(etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
     const have = first.body.length;
-    const stale = await settled(config, p.target, { headers: { range: `bytes=${have}-`, "if-range": '"0-0"' } });
+    const stale = await settled(() => raw(config, p.target, { headers: { range: `bytes=${have}-`, "if-range": '"0-0"' } }));
     expect(stale.status).toBe(416);
     const head = await fetch(p.link, { method: "HEAD" });
     expect(head.status).toBe(200); // a HEAD mid-way takes nothing
-    const byDate = await settled(config, p.target, { headers: { range: `bytes=${have}-`, "if-range": lastModified }, cutAfter: MiB });
+    const byDate = await settled(() => raw(config, p.target, { headers: { range: `bytes=${have}-`, "if-range": lastModified }, cutAfter: MiB }));
     expect(byDate.status).toBe(206);
-    const rest = await settled(config, p.target, { headers: { range: `bytes=${have + byDate.body.length}-`, "if-range": etag } });
+    const rest = await settled(() => raw(config, p.target, { headers: { range: `bytes=${have + byDate.body.length}-`, "if-range": etag } }));
     expect(rest.status).toBe(206);
     expect(Buffer.concat([first.body.subarray(0, have), byDate.body, rest.body]).equals(Buffer.from(data))).toBe(true);
     expect((await getSettled(p.link)).status).toBe(410);

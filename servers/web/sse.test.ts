@@ -44,8 +44,19 @@ test("a client that reads nothing is cut off once its backlog passes the limit",
 
 test("heartbeat comments keep a quiet stream alive until it closes", async () => {
   const s = new SseStream({ heartbeatMs: 20 });
-  await Bun.sleep(70);
+  const body = s.response.body!.getReader();
+  const dec = new TextDecoder();
+  let text = "";
+  const heartbeats = () => text.match(/^: heartbeat$/gm)?.length ?? 0;
+  // Read what the stream sends until it has sent two heartbeats (each read waits for the stream's next bytes).
+  while (heartbeats() < 2) {
+    const r = await body.read();
+    if (r.done) throw new Error(`the stream ended after: ${text}`);
+    text += dec.decode(r.value, { stream: true });
+  }
+  expect(s.closed).toBe(false);
   s.close();
-  const text = await s.response.text();
-  expect(text.match(/^: heartbeat$/gm)?.length).toBeGreaterThanOrEqual(2);
+  for (let r = await body.read(); !r.done; r = await body.read()) text += dec.decode(r.value, { stream: true });
+  expect(heartbeats()).toBeGreaterThanOrEqual(2);
+  expect(text).toStartWith("retry: ");
 });

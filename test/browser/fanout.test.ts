@@ -2,7 +2,7 @@
  * 200 event-stream clients on one job: every one gets the link and the final
  * `done`, and the web process serves them all over ONE STOMP connection with
  * one subscription for the job (plus the shared clock), counted at the broker.
- * The file is held back (`gated`) until the counting is done, so a slow
+ * The file is held back (`held`) until the counting is done, so a slow
  * `rabbitmqctl` on a busy machine cannot see a job that already ended.
  */
 import { expect, test } from "bun:test";
@@ -10,7 +10,9 @@ import { newId } from "../../servers/shared/ids.ts";
 import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
 import { useStack } from "../stack.ts";
 import type { Config } from "../../servers/shared/config.ts";
-import { gated, sseClient } from "./helpers.ts";
+import { sseClient } from "../support/events.ts";
+import { held } from "../support/fixtures.ts";
+import { until } from "../support/wait.ts";
 
 /** The Web-STOMP channels at the broker (one per STOMP connection): their connection and consumer count. */
 async function stompChannels(config: Config): Promise<{ connection: string; consumers: number }[]> {
@@ -32,7 +34,7 @@ async function stompLog(config: Config): Promise<string> {
 
 test("200 SSE clients of one job: all get the link; one STOMP connection, one job subscription", async () => {
   const { web, fixtures, config } = await useStack();
-  const gate = gated(new Uint8Array(50_000).fill(7), new Uint8Array(150_000).fill(7));
+  const gate = held(new Uint8Array(50_000).fill(7), new Uint8Array(150_000).fill(7));
   const url = fixtures.route(`/fanout-${newId().slice(0, 8)}/slow.bin`, gate.handler);
   const r = await fetch(`${web}/jobs`, { method: "POST", body: url, headers: { "content-type": "text/plain", accept: "application/json" } });
   const { id } = (await r.json()) as { id: string };
@@ -40,8 +42,7 @@ test("200 SSE clients of one job: all get the link; one STOMP connection, one jo
   const clients = await Promise.all(Array.from({ length: 200 }, (_, i) => sseClient(`${web}/jobs/${id}/events${i % 4 === 3 ? "?format=json" : ""}`)));
   try {
     // Each has its first state (the page parts, or the JSON view).
-    const firsts = await Promise.all(clients.map((c) => c.until((e) => e.event === "file-0" || e.event === "job")));
-    expect(firsts.every((e) => e !== null)).toBe(true);
+    await Promise.all(clients.map((c) => c.next((e) => e.event === "file-0" || e.event === "job")));
 
     // Web-STOMP sessions show up at the broker as channels on its Web-STOMP port (one per connection).
     const stomp = await stompChannels(config);
@@ -50,38 +51,31 @@ test("200 SSE clients of one job: all get the link; one STOMP connection, one jo
   } finally {
     gate.release();
   }
-  const ends = await Promise.all(clients.map((c) => c.until((e) => e.event === "done")));
+  const ends = await Promise.all(clients.map((c) => c.next((e) => e.event === "done")));
   const job = (await (await fetch(`${web}/jobs/${id}`, { headers: { accept: "application/json" } })).json()) as { state: string; link: string };
   expect(job.state).toBe("ready");
   for (const [i, c] of clients.entries()) {
-    expect(ends[i]).not.toBeNull();
     const json = c.seen.some((e) => e.event === "job");
     if (json) expect(JSON.parse(ends[i]!.data).link).toBe(job.link);
     else expect(c.seen.findLast((e) => e.event === "link")!.data).toContain(job.link.replaceAll("&", "&amp;"));
-    expect(await c.until(() => false)).toBeNull(); // and the server closed the stream
+    expect(await c.end()).toEqual([]); // and the server closed the stream
   }
   // The job over, its subscription is gone too (the clock's with it).
-  expect(await stompConsumers(config)).toEqual([0]);
+  await until("the job's and the clock's STOMP subscriptions to go", async () => (await stompConsumers(config)).join() === "0");
 }, 120_000);
 
 test("clients that go away mid-job take the job's subscription with them", async () => {
   const { web, fixtures, config } = await useStack();
-  const gate = gated(new Uint8Array(50_000), new Uint8Array(50_000));
+  const gate = held(new Uint8Array(50_000), new Uint8Array(50_000));
   const url = fixtures.route(`/leave-${newId().slice(0, 8)}/slow.bin`, gate.handler);
   const r = await fetch(`${web}/jobs`, { method: "POST", body: url, headers: { "content-type": "text/plain", accept: "application/json" } });
   const { id } = (await r.json()) as { id: string };
   const clients = await Promise.all(Array.from({ length: 5 }, () => sseClient(`${web}/jobs/${id}/events`)));
   try {
-    const firsts = await Promise.all(clients.map((c) => c.until((e) => e.event === "file-0")));
-    expect(firsts.every((e) => e !== null)).toBe(true);
+    await Promise.all(clients.map((c) => c.next((e) => e.event === "file-0")));
     expect(await stompConsumers(config), await stompLog(config)).toEqual([2]);
     for (const c of clients) c.close();
-    let left = [2];
-    for (let i = 0; i < 20 && left[0] !== 0; i++) {
-      await Bun.sleep(200);
-      left = await stompConsumers(config);
-    }
-    expect(left).toEqual([0]);
+    await until("the job's and the clock's STOMP subscriptions to go", async () => (await stompConsumers(config)).join() === "0");
   } finally {
     for (const c of clients) c.close();
     gate.release();

@@ -10,9 +10,10 @@ import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { newId } from "../../servers/shared/ids.ts";
 import { SECURITY_HEADERS } from "../../servers/web/security.ts";
-import { photoSet } from "../images.ts";
 import { useStack } from "../stack.ts";
-import { useChromium, trickle } from "./helpers.ts";
+import { photos, trickle } from "../support/fixtures.ts";
+import { until } from "../support/wait.ts";
+import { useChromium } from "./helpers.ts";
 
 const browser = useChromium();
 
@@ -42,7 +43,7 @@ describe("the job page in Chromium", () => {
   test("submit 10 URLs → live rows, compression, clock → the link's zip; reload mid-job; late visitor", async () => {
     const { web, fixtures } = await useStack();
     const prefix = `/page-${newId().slice(0, 8)}`;
-    const urls = photoSet().map((p, i) => fixtures.route(`${prefix}/${p.name}`, trickle(p.bytes, p.type, 2000 + 300 * i), p.type));
+    const urls = photos().map((p, i) => fixtures.route(`${prefix}/${p.name}`, trickle(p.bytes, 2000 + 300 * i, 20, p.type), p.type));
 
     const ctx = await browser().newContext({ acceptDownloads: true });
     const page = await ctx.newPage();
@@ -51,9 +52,11 @@ describe("the job page in Chromium", () => {
     // Chromium logs every CSP violation to the console; the page's own listener reports it there too.
     const cspViolations: string[] = [];
     page.on("console", (m) => /content.security.policy|csp violation/i.test(m.text()) && cspViolations.push(m.text()));
-    await page.addInitScript(() =>
-      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)),
-    );
+    await page.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+      // The event source htmx closes on the stream's `done` (the sse-close attribute).
+      document.addEventListener("htmx:sseClose", (e) => ((window as unknown as { __closed: unknown }).__closed = (e as CustomEvent).detail));
+    });
     const streams: string[] = [];
     page.on("request", (req) => req.url().includes("/events") && streams.push(req.url()));
     const home = await page.goto(`${web}/`);
@@ -67,11 +70,10 @@ describe("the job page in Chromium", () => {
     const clocks = new Set<string>();
     const midway = new Map<string, Set<string>>(); // row → the texts it showed while downloading
     let sawPartial = false;
-    let reloaded: Page | null = null;
-    const deadline = Date.now() + 90_000;
+    let reloaded = null as Page | null;
     let s = await snapshot(page);
-    while (!s.link) {
-      if (Date.now() > deadline) throw new Error(`no link after 90 s: ${JSON.stringify(s.files.map((f) => f.state))}`);
+    await until(() => `the link on the page; rows: ${JSON.stringify(s.files.map((f) => f.state))}`, async () => {
+      s = await snapshot(page);
       if (s.clock) clocks.add(s.clock);
       for (const f of s.files) if (f.state === "downloading") midway.set(f.id, (midway.get(f.id) ?? new Set()).add(f.text));
       const partial = s.files.some((f) => f.state === "downloading") && s.files.some((f) => f.state !== "done");
@@ -83,9 +85,8 @@ describe("the job page in Chromium", () => {
         await reloaded.waitForSelector("li.file .badge-downloading, li.file .badge-done");
         await reloaded.reload();
       }
-      await Bun.sleep(100);
-      s = await snapshot(page);
-    }
+      return s.link;
+    }, 90_000);
     expect(sawPartial).toBe(true);
     // The rows moved in front of us (the fixture server sends no Content-Length, so the byte counts grow).
     expect(midway.size).toBeGreaterThanOrEqual(8);
@@ -103,8 +104,11 @@ describe("the job page in Chromium", () => {
     expect(await page.textContent("#link")).toMatch(/Expires in \d+:\d\d/);
     expect(pageErrors).toEqual([]);
     expect(cspViolations).toEqual([]);
-    // `done` closed the EventSource: no reconnection after the end (the browser would retry after 2 s).
-    await Bun.sleep(3000);
+    // `done` closed the page's one event source (a closed EventSource never reconnects).
+    await page.waitForFunction(() => {
+      const closed = (window as unknown as { __closed?: { type: string; source: EventSource } }).__closed;
+      return closed?.type === "message" && closed.source.readyState === EventSource.CLOSED;
+    }, null, { timeout: 30_000 });
     expect(streams.length).toBe(1);
 
     // The reloaded tab ends with the same full state and link.
@@ -122,7 +126,8 @@ describe("the job page in Chromium", () => {
     await latePage.goto(jobUrl);
     expect(await latePage.inputValue("#link-url")).toBe(s.link!);
     expect(await latePage.getAttribute("main", "sse-connect")).toBeNull();
-    await Bun.sleep(500);
+    // An open event stream would keep the network busy: idle, the page opened none.
+    await latePage.waitForLoadState("networkidle");
     expect(sse).toEqual([]);
     await late.close();
 
@@ -133,14 +138,14 @@ describe("the job page in Chromium", () => {
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(s.link!);
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("a.button.primary")]);
     const zip = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
-    expect(Object.keys(zip).sort()).toEqual(photoSet().map((p) => p.name).sort());
-    for (const p of photoSet()) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
+    expect(Object.keys(zip).sort()).toEqual(photos().map((p) => p.name).sort());
+    for (const p of photos()) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
     await ctx.close();
   }, 180_000);
 
   test("without JavaScript the form posts, follows the 303 and shows the job", async () => {
     const { web, fixtures } = await useStack();
-    const url = fixtures.route(`/nojs-${newId().slice(0, 8)}/a.jpg`, photoSet()[0]!.bytes, "image/jpeg");
+    const url = fixtures.route(`/nojs-${newId().slice(0, 8)}/a.jpg`, photos()[0]!.bytes, "image/jpeg");
     const ctx = await browser().newContext({ javaScriptEnabled: false });
     const page = await ctx.newPage();
     await page.goto(`${web}/`);

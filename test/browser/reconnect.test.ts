@@ -6,18 +6,19 @@
  */
 import { expect, test } from "bun:test";
 import { newId } from "../../servers/shared/ids.ts";
-import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
-import { photoSet } from "../images.ts";
 import { useStack } from "../stack.ts";
-import { gracefulRestart, until } from "../faults/helpers.ts";
-import { useChromium, sseClient, trickle } from "./helpers.ts";
+import { sseClient } from "../support/events.ts";
+import { photos, trickle } from "../support/fixtures.ts";
+import { gracefulRestart, restartBroker } from "../support/parts.ts";
+import { until } from "../support/wait.ts";
+import { useChromium } from "./helpers.ts";
 
 const browser = useChromium();
 
 async function slowJob(ms: number): Promise<{ id: string; web: string }> {
   const { web, fixtures } = await useStack();
   const p = `/reconnect-${newId().slice(0, 8)}`;
-  const urls = photoSet().slice(0, 4).map((ph) => fixtures.route(`${p}/${ph.name}`, trickle(ph.bytes, ph.type, ms), ph.type));
+  const urls = photos().slice(0, 4).map((ph) => fixtures.route(`${p}/${ph.name}`, trickle(ph.bytes, ms, 20, ph.type), ph.type));
   const r = await fetch(`${web}/jobs`, { method: "POST", body: urls.join("\n"), headers: { "content-type": "text/plain", accept: "application/json" } });
   return { id: ((await r.json()) as { id: string }).id, web };
 }
@@ -26,17 +27,15 @@ test("broker restart under an open stream: STOMP resubscribes (clock ticks again
   const { config } = await useStack();
   const { id, web } = await slowJob(12_000);
   const c = await sseClient(`${web}/jobs/${id}/events`);
-  await c.until((e) => e.event === "clock");
-  await rabbitmqctl(config, ["stop_app"]);
-  await Bun.sleep(1000);
-  await rabbitmqctl(config, ["start_app"]);
+  await c.next((e) => e.event === "clock");
+  await restartBroker(config);
   const restarted = Date.now();
   const mark = c.seen.length;
   // The clock only reaches the web server over STOMP: a tick from after the restart means the subscription is back.
   const tickTime = (data: string) => Number(/data-now="(\d+)"/.exec(data)?.[1] ?? 0);
-  await c.until((e) => e.event === "clock" && tickTime(e.data) > restarted);
-  const done = await c.until((e) => e.event === "done");
-  expect(done?.data).toBe("ready");
+  await c.next((e) => e.event === "clock" && tickTime(e.data) > restarted);
+  const done = await c.next((e) => e.event === "done");
+  expect(done.data).toBe("ready");
   expect(c.seen.slice(mark).findLast((e) => e.event === "link")?.data).toContain("Download zip");
 }, 180_000);
 
@@ -51,6 +50,6 @@ test("web server restart under an open page: the page reconnects, gets the full 
   await page.waitForSelector("#link-url", { timeout: 90_000 });
   const states = await page.$$eval("li.file .badge", (els) => els.map((e) => e.textContent));
   expect(states).toEqual(["done", "done", "done", "done"]);
-  await until(async () => (await fetch(`${web}/healthz`)).status === 200, 30_000, "web healthy");
+  await until("web healthy", async () => (await fetch(`${web}/healthz`)).status === 200);
   await ctx.close();
 }, 180_000);

@@ -5,29 +5,25 @@
  * killed between recording a job and publishing it leaves the job to the next.
  */
 import { describe, expect, test } from "bun:test";
-import amqp from "amqplib";
 import { existsSync, readdirSync } from "node:fs";
-import { DOWNLOAD_QUEUE, WORK_EXCHANGE, keys } from "../../servers/shared/topology.ts";
-import { encode } from "../../servers/shared/messages.ts";
-import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
-import { type Config } from "../../servers/shared/config.ts";
-import { brokerUrl } from "../../servers/shared/brokerauth.ts";
+import { WORK_EXCHANGE, keys } from "../../servers/shared/topology.ts";
 import type { CompressEvent } from "../../servers/shared/messages.ts";
 import { useStack } from "../stack.ts";
 import { JobStore } from "../../servers/web/store.ts";
 import { newJob } from "../../servers/shared/jobstate.ts";
 import { newId } from "../../servers/shared/ids.ts";
 import { textFile } from "../../scripts/lib/textgen.ts";
-import { entries, fetchLink, getJob, photosOnce, submit, waitFinal, watch } from "../e2e/util.ts";
-import { gracefulRestart, kill9, restart, slowRoute, until } from "./helpers.ts";
-
-const archivesOf = (config: Config, id: string) =>
-  readdirSync(config.ARCHIVES_DIR, { recursive: true }).map(String).filter((p) => p.endsWith(`${id}.zip`));
+import { publish } from "../support/broker.ts";
+import { followLog, watch } from "../support/events.ts";
+import { photos, trickle } from "../support/fixtures.ts";
+import { archivesOf, entries, fetchLink, getJob, submit, waitFinal } from "../support/jobs.ts";
+import { gracefulRestart, kill9, restart, restartBroker } from "../support/parts.ts";
+import { until } from "../support/wait.ts";
 
 /** Submits the 10 photos served slowly (~`ms` each) under `prefix`. */
 async function slowJob(prefix: string, ms: number): Promise<string> {
   const { web, fixtures } = await useStack();
-  const urls = photosOnce().map((p) => slowRoute(fixtures, `/${prefix}/${p.name}`, p.bytes, ms));
+  const urls = photos().map((p) => fixtures.route(`/${prefix}/${p.name}`, trickle(p.bytes, ms), p.type));
   return submit(web, urls);
 }
 
@@ -39,16 +35,16 @@ async function expectComplete(id: string): Promise<void> {
   expect(job.files.every((f) => f.state === "done")).toBe(true);
   expect(archivesOf(config, id).length).toBe(1);
   const zip = entries((await fetchLink(job.link!)).body);
-  expect(Object.keys(zip).sort()).toEqual(photosOnce().map((p) => p.name).sort());
-  for (const p of photosOnce()) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
-  await until(() => archivesOf(config, id).length === 0, 10_000, "the downloaded archive to be deleted");
+  expect(Object.keys(zip).sort()).toEqual(photos().map((p) => p.name).sort());
+  for (const p of photos()) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
+  await until("the downloaded archive to be deleted", () => archivesOf(config, id).length === 0);
 }
 
 describe("faults mid-job", () => {
   test("kill -9 the downloader mid-job, then start: the job completes", async () => {
     const { web, config } = await useStack();
     const id = await slowJob("f-dl", 3000);
-    await until(async () => (await getJob(web, id)).files.some((f) => f.bytes > 0), 30_000, "download progress");
+    await until("download progress", async () => (await getJob(web, id)).files.some((f) => f.bytes > 0));
     await kill9(config, "downloader");
     await restart(config, "downloader");
     await expectComplete(id);
@@ -61,7 +57,7 @@ describe("faults mid-job", () => {
     const w = await watch(config, keys.compressProgress("*"));
     const r = await fetch(`${web}/jobs`, { method: "POST", headers: { "content-type": "text/plain" }, body: url });
     const { id } = (await r.json()) as { id: string };
-    await until(() => w.events.some((e) => (e.ev as CompressEvent).jobId === id && (e.ev as CompressEvent).percent > 0), 60_000, "compression under way");
+    await w.next((e) => (e.ev as CompressEvent).jobId === id && (e.ev as CompressEvent).percent > 0, "compression under way", 60_000);
     await kill9(config, "compressor");
     await w.close();
     await restart(config, "compressor");
@@ -77,22 +73,20 @@ describe("faults mid-job", () => {
   test("restart the broker mid-job: every process reconnects and the job completes", async () => {
     const { web, config } = await useStack();
     const id = await slowJob("f-broker", 4000);
-    await until(async () => (await getJob(web, id)).files.some((f) => f.bytes > 0), 30_000, "download progress");
-    await rabbitmqctl(config, ["stop_app"]);
-    await Bun.sleep(1000);
-    await rabbitmqctl(config, ["start_app"]);
+    await until("download progress", async () => (await getJob(web, id)).files.some((f) => f.bytes > 0));
+    await restartBroker(config);
     await expectComplete(id);
-    await until(async () => (await fetch(`${web}/healthz`)).status === 200, 30_000, "web healthy again");
+    await until("web healthy again", async () => (await fetch(`${web}/healthz`)).status === 200);
   }, 180_000);
 
   test("restart the web server mid-job: the job completes and its JSON still shows it", async () => {
     const { web, config } = await useStack();
     const id = await slowJob("f-web", 3000);
-    await until(async () => (await getJob(web, id)).files.some((f) => f.bytes > 0), 30_000, "download progress");
+    await until("download progress", async () => (await getJob(web, id)).files.some((f) => f.bytes > 0));
     await gracefulRestart(config, "web");
     await expectComplete(id);
     const job = await getJob(web, id);
-    expect(job.files.map((f) => f.bytes)).toEqual(photosOnce().map((p) => p.bytes.length));
+    expect(job.files.map((f) => f.bytes)).toEqual(photos().map((p) => p.bytes.length));
   }, 180_000);
 });
 
@@ -100,7 +94,7 @@ test("a job recorded but not published when the web server was killed is publish
   const { web, fixtures, config } = await useStack();
   await kill9(config, "web");
   // What a kill between `store.create` and the publish leaves behind: the job in the store, unpublished, no message sent.
-  const urls = photosOnce().map((p) => fixtures.route(`/f-outbox/${p.name}`, p.bytes, p.type));
+  const urls = photos().map((p) => fixtures.route(`/f-outbox/${p.name}`, p.bytes, p.type));
   const id = newId();
   const store = new JobStore(`${config.STATE_DIR}/web`);
   store.create(newJob(id, urls));
@@ -108,7 +102,7 @@ test("a job recorded but not published when the web server was killed is publish
   await restart(config, "web");
   await expectComplete(id);
   expect((await getJob(web, id)).files.every((f) => f.state === "done")).toBe(true);
-  for (const p of photosOnce()) expect(fixtures.hits(`/f-outbox/${p.name}`)).toBe(1);
+  for (const p of photos()) expect(fixtures.hits(`/f-outbox/${p.name}`)).toBe(1);
 }, 120_000);
 
 test("a download message redelivered after its job finished is dropped: no stray folder, no second link", async () => {
@@ -117,15 +111,12 @@ test("a download message redelivered after its job finished is dropped: no stray
   const id = await submit(web, [url]);
   expect((await waitFinal(web, id)).state).toBe("ready");
   const links = await watch(config, keys.link(id));
-  const conn = await amqp.connect(brokerUrl(config, "tester"));
-  const ch = await conn.createConfirmChannel();
-  ch.publish(WORK_EXCHANGE, keys.download(id), encode({ v: 1, jobId: id, index: 0, total: 1, url }), { persistent: true });
-  await ch.waitForConfirms();
-  await until(async () => (await ch.checkQueue(DOWNLOAD_QUEUE)).messageCount === 0, 20_000, "message consumed");
-  await Bun.sleep(1500);
-  await conn.close();
+  const log = followLog(config, "downloader");
+  await publish(config, WORK_EXCHANGE, keys.download(id), { v: 1, jobId: id, index: 0, total: 1, url }, { persistent: true });
+  await log.next(["job already finished; dropping a late redelivery", `job=${id}`]);
+  await links.sync();
   await links.close();
   expect(existsSync(`${config.DOWNLOADS_DIR}/${id}`)).toBe(false);
-  expect(links.events.length).toBe(0);
+  expect(links.events).toEqual([]);
   expect(fixtures.hits("/f-late/a.txt")).toBe(1);
 }, 60_000);

@@ -7,21 +7,22 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { newId } from "../../servers/shared/ids.ts";
 import { createStack } from "../stack.ts";
-import { gated, sseClient } from "../browser/helpers.ts";
-import { submit, waitFinal } from "../e2e/util.ts";
-import { until } from "../faults/helpers.ts";
+import { sseClient } from "../support/events.ts";
+import { held } from "../support/fixtures.ts";
+import { submit, waitFinal } from "../support/jobs.ts";
+import { until } from "../support/wait.ts";
 
 const IDLE_SECONDS = 2;
 const PER_CLIENT = 3;
 let s: Awaited<ReturnType<typeof createStack>>;
-let gate: ReturnType<typeof gated>;
+let gate: ReturnType<typeof held>;
 let jobId: string;
 
 beforeAll(async () => {
   // The body deadline is long, so it is the idle timeout that ends a stalled request here.
   s = await createStack({ HTTP_IDLE_TIMEOUT_SECONDS: String(IDLE_SECONDS), MAX_EVENT_STREAMS_PER_CLIENT: String(PER_CLIENT), BODY_TIMEOUT_MS: "600000" });
   // A job that stays unfinished until the end of the file.
-  gate = gated(new Uint8Array(1000), new Uint8Array(1000));
+  gate = held();
   jobId = await submit(s.web, [s.fixtures.route(`/conn-${newId()}/slow.bin`, gate.handler)]);
 }, 120_000);
 afterAll(async () => {
@@ -54,12 +55,12 @@ test("an event stream stays open longer than the idle timeout", async () => {
   const stream = await sseClient(`${s.web}/jobs/${jobId}/events?format=json`);
   const ticks: number[] = [];
   // The server clock's ticks: keep reading until they span three idle timeouts.
-  const last = await stream.until((e) => {
+  const last = await stream.next((e) => {
     if (e.event === "clock") ticks.push((JSON.parse(e.data) as { epochMs: number }).epochMs);
     return ticks.length > 1 && ticks.at(-1)! - ticks[0]! >= 3 * IDLE_SECONDS * 1000;
   });
   stream.close();
-  expect(last?.event).toBe("clock");
+  expect(last.event).toBe("clock");
 }, 60_000);
 
 test("a client past its cap of event streams gets 503 with Retry-After, and may open one again once it closed one", async () => {
@@ -71,12 +72,12 @@ test("a client past its cap of event streams gets 503 with Retry-After, and may 
   expect(((await extra.json()) as { error: string }).error).toContain(`at most ${PER_CLIENT}`);
   open.pop()!.close();
   let again: Response | null = null;
-  await until(async () => {
+  await until("a stream slot after closing one", async () => {
     const r = await fetch(url);
     if (r.status === 200) again = r;
     else await r.body?.cancel();
     return r.status === 200;
-  }, 20_000, "a stream slot after closing one");
+  });
   await again!.body?.cancel();
   for (const c of open) c.close();
 }, 60_000);

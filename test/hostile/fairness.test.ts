@@ -8,48 +8,17 @@
 import { describe, expect, test } from "bun:test";
 import { newId } from "../../servers/shared/ids.ts";
 import { useStack } from "../stack.ts";
-import { getJob, servePhotos, submit, waitFinal } from "../e2e/util.ts";
-import { until } from "../faults/helpers.ts";
-
-/** Fixture responses held open (one byte every 500 ms) until `release()`, counting how many are open at once. */
-function heldOpen() {
-  let released = false;
-  let open = 0;
-  let peak = 0;
-  const handler = () => {
-    open++;
-    peak = Math.max(peak, open);
-    let closed = false;
-    const close = () => {
-      if (!closed) (closed = true), open--;
-    };
-    return new Response(
-      new ReadableStream<Uint8Array>({
-        async start(c) {
-          c.enqueue(new Uint8Array(1000).fill(1));
-          while (!released) {
-            await Bun.sleep(500);
-            c.enqueue(new Uint8Array(1));
-          }
-          c.enqueue(new Uint8Array(1000).fill(2));
-          c.close();
-          close();
-        },
-        cancel: close,
-      }),
-      { headers: { "content-type": "application/octet-stream" } },
-    );
-  };
-  return { handler, release: () => void (released = true), get open() { return open; }, get peak() { return peak; } };
-}
+import { held, servePhotos } from "../support/fixtures.ts";
+import { getJob, submit, waitFinal } from "../support/jobs.ts";
+import { until } from "../support/wait.ts";
 
 describe("fair downloads", () => {
   test("a job of 20 slow URLs holds at most its share of slots: a 3-file job submitted after it completes first", async () => {
     const { web, fixtures, config } = await useStack();
-    const slow = heldOpen();
+    const slow = held();
     const prefix = `/fair-${newId().slice(0, 8)}`;
     const big = await submit(web, Array.from({ length: 20 }, (_, i) => fixtures.route(`${prefix}/big-${i}.bin`, slow.handler)));
-    await until(() => slow.open === config.PER_JOB_CONCURRENCY, 30_000, "the big job to fill its share");
+    await until("the big job to fill its share", () => slow.open === config.PER_JOB_CONCURRENCY);
     // (from another host name of the fixture server: the big job's host has no free slot left, by the per-host limit)
     const small = await submit(web, servePhotos(fixtures, `${prefix.slice(1)}-small`).slice(0, 3).map((u) => u.replace("127.0.0.1", "localhost")));
     try {
@@ -66,19 +35,19 @@ describe("fair downloads", () => {
 
   test("the per-host limit counts every redirect hop: URLs of another host redirected to a busy one wait for it", async () => {
     const { web, fixtures, config } = await useStack();
-    const target = heldOpen();
+    const target = held();
     const prefix = `/hop-${newId().slice(0, 8)}`;
     const n = config.PER_HOST_CONCURRENCY;
     // Job 1 fills the limit of host 127.0.0.1 directly.
     const direct = await submit(web, Array.from({ length: n }, (_, i) => fixtures.route(`${prefix}/direct-${i}.bin`, target.handler)));
-    await until(() => target.open === n, 30_000, "the direct downloads to hold every slot of the host");
+    await until("the direct downloads to hold every slot of the host", () => target.open === n);
     // Job 2's URLs name another host (localhost) and redirect to 127.0.0.1.
     const hops = Array.from({ length: 2 }, (_, i) => {
       fixtures.route(`${prefix}/final-${i}.bin`, target.handler);
       return fixtures.route(`${prefix}/redirect-${i}`, () => Response.redirect(`${fixtures.origin}${prefix}/final-${i}.bin`, 302)).replace("127.0.0.1", "localhost");
     });
     const redirected = await submit(web, hops);
-    await until(() => [0, 1].every((i) => fixtures.hits(`${prefix}/redirect-${i}`) === 1), 30_000, "the redirects to be followed");
+    await until("the redirects to be followed", () => [0, 1].every((i) => fixtures.hits(`${prefix}/redirect-${i}`) === 1));
     target.release();
     for (const id of [direct, redirected]) expect((await waitFinal(web, id, 60_000)).state).toBe("ready");
     expect([0, 1].map((i) => fixtures.hits(`${prefix}/final-${i}.bin`))).toEqual([1, 1]);

@@ -5,13 +5,12 @@
  * is what counts).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { stopProcess } from "../../scripts/lib/procs.ts";
-import { startPart } from "../../scripts/lib/stack.ts";
 import { newId } from "../../servers/shared/ids.ts";
 import { createStack } from "../stack.ts";
-import { gated } from "../browser/helpers.ts";
-import { waitFinal } from "../e2e/util.ts";
-import { until } from "../faults/helpers.ts";
+import { held } from "../support/fixtures.ts";
+import { waitFinal } from "../support/jobs.ts";
+import { restart, stop } from "../support/parts.ts";
+import { until } from "../support/wait.ts";
 
 let s: Awaited<ReturnType<typeof createStack>>;
 beforeAll(async () => {
@@ -36,7 +35,7 @@ async function post(client: string, urls: string[], form = false) {
 
 /** A URL that keeps its job unfinished until `release()`. */
 function heldUrl() {
-  const g = gated(new Uint8Array(100), new Uint8Array(100));
+  const g = held(new Uint8Array(100), new Uint8Array(100));
   return { url: s.fixtures.route(`/held-${newId()}/f.bin`, g.handler), release: g.release };
 }
 
@@ -90,19 +89,19 @@ describe("per client", () => {
 });
 
 test("with the downloaders stopped the queue fills up, and then a new job gets 503 with Retry-After 30", async () => {
-  await stopProcess(s.config.RUN_DIR, "downloader");
+  await stop(s.config, "downloader");
   try {
     // The depth the server knows may be up to a second old: post (each time as a new client) until it answers busy.
     let busy: Awaited<ReturnType<typeof post>> | null = null;
-    await until(async () => {
+    await until("the queue to fill", async () => {
       const r = await post(newClient(), [refused(), refused(), refused()]);
       if (r.status !== 202) busy = r;
       return busy !== null;
-    }, 30_000, "the queue to fill");
+    });
     expect(busy!.status).toBe(503);
     expect(busy!.retryAfter).toBe("30");
     expect(JSON.parse(busy!.text)).toEqual({ error: "linkpack is busy: too many files are waiting; try again in a little while" });
   } finally {
-    await startPart(s.config, "downloader");
+    await restart(s.config, "downloader");
   }
 }, 120_000);

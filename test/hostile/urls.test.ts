@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readdirSync } from "node:fs";
 import type { Socket, TCPSocketListener } from "bun";
 import { createStack } from "../stack.ts";
-import { entries, fetchLink, submit, waitFinal } from "../e2e/util.ts";
+import { entries, fetchLink, submit, waitFinal } from "../support/jobs.ts";
 
 let s: Awaited<ReturnType<typeof createStack>>;
 let raw: TCPSocketListener<undefined> | null = null;
@@ -106,6 +106,7 @@ describe("per-URL failures", () => {
     const id = await submit(s.web, [`http://127.0.0.1:${s.sparePort}/long`]);
     const job = await waitFinal(s.web, id, 30_000);
     const f = job.files[0]!;
+    expect(f.bytes).toBeLessThanOrEqual(50);
     if (f.state === "done") expect(f.bytes).toBe(50);
     else expect(f.error).toBeTruthy();
   }, 60_000);

@@ -12,11 +12,11 @@ import { brokerUrl, stompLogin } from "../../servers/shared/brokerauth.ts";
 import type { Config } from "../../servers/shared/config.ts";
 import { newId } from "../../servers/shared/ids.ts";
 import { ROLES, type Role } from "../../servers/shared/permissions.ts";
-import { COMPRESS_QUEUE, DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE, keys, stompDestination } from "../../servers/shared/topology.ts";
+import { COMPRESS_QUEUE, DEAD_EXCHANGE, DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE, keys, stompDestination } from "../../servers/shared/topology.ts";
 import { useStack } from "../stack.ts";
-import { getJob, photosOnce, submit, waitFinal, waitForLog } from "../e2e/util.ts";
-import { slowRoute } from "../faults/helpers.ts";
-import { sseClient } from "../browser/helpers.ts";
+import { sseClient, waitForLog } from "../support/events.ts";
+import { photos, trickle } from "../support/fixtures.ts";
+import { getJob, submit, waitFinal } from "../support/jobs.ts";
 
 /** Runs `op` on a fresh confirm channel of `role`: "ok", or "refused" if the broker closed the channel with 403. */
 async function attempt(config: Config, role: Role, op: (ch: ConfirmChannel) => Promise<unknown>): Promise<"ok" | "refused"> {
@@ -79,6 +79,7 @@ describe("the broker", () => {
       "send a message back to the web's queue": [publish(RETRY_EXCHANGE, WEB_PROGRESS_QUEUE), ["web", "admin"]],
       "publish straight to a queue": [publish("", DOWNLOAD_QUEUE), ["admin"]],
       "watch every job's events": [async (ch) => ch.bindQueue((await ch.assertQueue("", { exclusive: true })).queue, PROGRESS_EXCHANGE, "#"), ["observer", "tester", "admin"]],
+      "watch the dead letters": [async (ch) => ch.bindQueue((await ch.assertQueue("", { exclusive: true })).queue, DEAD_EXCHANGE, ""), ["tester", "admin"]],
     };
     const consumes: [string, Role][] = [[DOWNLOAD_QUEUE, "downloader"], [COMPRESS_QUEUE, "compressor"], [WEB_PROGRESS_QUEUE, "web"]];
     const got: string[] = [];
@@ -115,11 +116,11 @@ describe("the broker", () => {
 
   test("a forged link event (by a holder of a publishing role) is dead-lettered and never shown live: the job keeps its own link", async () => {
     const { config, web, fixtures } = await useStack();
-    const photo = photosOnce()[0]!;
-    const id = await submit(web, [slowRoute(fixtures, `/forge-${newId()}/${photo.name}`, photo.bytes, 1500)]);
+    const photo = photos()[0]!;
+    const id = await submit(web, [fixtures.route(`/forge-${newId()}/${photo.name}`, trickle(photo.bytes, 1500), photo.type)]);
     // A page watching the job live (its stream is fed by STOMP, not by the store).
     const page = await sseClient(`${web}/jobs/${id}/events?format=json`);
-    await page.until((e) => e.event === "job");
+    await page.next((e) => e.event === "job");
     const forged = { v: 1, type: "link", jobId: id, link: "https://evil.example/x.zip", expiresAt: new Date(Date.now() + 3_600_000).toISOString(), bytes: 1, entries: 1, at: Date.now() };
     expect(await attempt(config, "compressor", (ch) => new Promise<void>((resolve, reject) => ch.publish(PROGRESS_EXCHANGE, keys.link(id), Buffer.from(JSON.stringify(forged)), {}, (e) => (e ? reject(e) : resolve()))))).toBe("ok");
     await waitForLog(config, "web", ["malformed message dead-lettered", "not the job's signed archive link"]);
@@ -127,7 +128,7 @@ describe("the broker", () => {
     const job = await waitFinal(web, id);
     expect(job.state).toBe("ready");
     expect(job.link).toStartWith(`${config.PUBLIC_URL}/d/`);
-    expect(await page.until((e) => e.event === "done")).not.toBeNull();
+    await page.next((e) => e.event === "done");
     page.close();
     expect(page.seen.filter((e) => e.data.includes("evil.example"))).toEqual([]);
     expect(page.seen.some((e) => e.data.includes(job.link!))).toBe(true);

@@ -1,23 +1,20 @@
 /** One job's events and state are never sent to another job's page or stream. */
 import { expect, test } from "bun:test";
-import { readSse } from "../../scripts/submit/sse-reader.ts";
 import { useStack } from "../stack.ts";
-import { photosOnce, submit } from "../e2e/util.ts";
-import { slowRoute } from "../faults/helpers.ts";
+import { sseClient } from "../support/events.ts";
+import { photos, trickle } from "../support/fixtures.ts";
+import { submit } from "../support/jobs.ts";
 
 test("two jobs at once: each stream (HTML and JSON) and page carries only its own job", async () => {
   const { web, fixtures } = await useStack();
-  const mk = (tag: string) => photosOnce().slice(0, 4).map((p) => slowRoute(fixtures, `/iso-${tag}/${tag}-${p.name}`, p.bytes, 1500, 5));
+  const mk = (tag: string) => photos().slice(0, 4).map((p) => fixtures.route(`/iso-${tag}/${tag}-${p.name}`, trickle(p.bytes, 1500, 5), p.type));
   const a = await submit(web, mk("alpha"));
   const b = await submit(web, mk("bravo"));
   const collect = async (id: string, format: string) => {
-    const r = await fetch(`${web}/jobs/${id}/events${format}`);
-    const events = [];
-    for await (const ev of readSse(r.body!)) {
-      events.push(ev);
-      if (ev.event === "done") break;
-    }
-    return events;
+    const c = await sseClient(`${web}/jobs/${id}/events${format}`);
+    await c.next((e) => e.event === "done");
+    c.close();
+    return c.seen;
   };
   const [aHtml, bHtml, aJson, bJson] = await Promise.all([collect(a, ""), collect(b, ""), collect(a, "?format=json"), collect(b, "?format=json")]);
   for (const [mine, other, tag, events] of [

@@ -6,7 +6,8 @@ import { isId, newId } from "../../servers/shared/ids.ts";
 import { signLink } from "../../servers/shared/link.ts";
 import { linkSecret } from "../../servers/shared/secrets.ts";
 import { useStack } from "../stack.ts";
-import { fetchLink, servePhotos, submit, waitFinal } from "../e2e/util.ts";
+import { servePhotos } from "../support/fixtures.ts";
+import { fetchLink, submit, waitFinal } from "../support/jobs.ts";
 
 test("no secret, runtime state or archive is tracked by git", () => {
   const files = Bun.spawnSync(["git", "ls-files"], { cwd: ROOT }).stdout.toString().split("\n");

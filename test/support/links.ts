@@ -1,14 +1,17 @@
 /**
+ * @module links
  * Helpers for tests of the signed link through the real nginx and link
  * guard: an archive placed where the compressor would put it, and raw
  * HTTP/1.1 requests that can stop reading, be cut off, or send any header.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
-import type { Config } from "../servers/shared/config.ts";
-import { newId } from "../servers/shared/ids.ts";
-import { archiveFile, archiveFolder, archiveUri, signLink } from "../servers/shared/link.ts";
-import { linkSecret } from "../servers/shared/secrets.ts";
+import type { Config } from "../../servers/shared/config.ts";
+import { newId } from "../../servers/shared/ids.ts";
+import { archiveFile, archiveFolder, archiveUri, signLink } from "../../servers/shared/link.ts";
+import { linkSecret } from "../../servers/shared/secrets.ts";
+import { fetchLink } from "./jobs.ts";
+import { until } from "./wait.ts";
 
 export interface Placed {
   link: string;
@@ -117,13 +120,17 @@ export function raw(config: Config, target: string, o: RawOptions = {}): Promise
   });
 }
 
-/** GET through fetch; retries while 409 (the guard reads how a GET ended from nginx's log a moment later). */
-export async function getSettled(link: string, init: RequestInit = {}, ms = 10_000): Promise<{ status: number; body: Uint8Array; headers: Headers }> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const r = await fetch(link, init);
-    const body = new Uint8Array(await r.arrayBuffer());
-    if (r.status !== 409 || Date.now() > end) return { status: r.status, body, headers: r.headers };
-    await Bun.sleep(50);
-  }
+/**
+ * Asks again while the answer is 409: the guard holds the previous GET's
+ * lease until it has read from nginx's log how that GET ended, a moment
+ * after the client saw it end.
+ */
+export function settled<R extends { status: number }>(ask: () => Promise<R>, ms = 30_000): Promise<R> {
+  return until("an answer other than 409 (the previous download's lease to end)", async () => {
+    const r = await ask();
+    return r.status !== 409 && r;
+  }, ms);
 }
+
+/** A GET through fetch, asked again while 409 (`settled`). */
+export const getSettled = (link: string, init: RequestInit = {}, ms?: number) => settled(() => fetchLink(link, init), ms);
