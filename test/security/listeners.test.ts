@@ -9,16 +9,23 @@ import { readPid } from "../../scripts/lib/procs.ts";
 import { parts } from "../../scripts/lib/stack.ts";
 import { useStack } from "../stack.ts";
 
-/** pids in the process groups (sessions) `start` created: each part is spawned in its own session. */
-function stackPids(groups: Set<number>): Set<number> {
+/** Field `i` of /proc/<pid>/stat, counted from the state (the command name may hold spaces). */
+function statField(pid: number | string, i: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[i]);
+}
+const sessionOf = (pid: number | string) => statField(pid, 3);
+
+/**
+ * pids in the sessions `start` created: each part is spawned in a session of
+ * its own (its recorded pid may be a child there, as the broker's Erlang VM is).
+ */
+function stackPids(sessions: Set<number>): Set<number> {
   const out = new Set<number>();
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const sid = Number(fields[3]); // session id
-      if (groups.has(sid)) out.add(Number(d));
+      if (sessions.has(sessionOf(d))) out.add(Number(d));
     } catch {
       /* gone */
     }
@@ -28,7 +35,7 @@ function stackPids(groups: Set<number>): Set<number> {
 
 test("the stack listens on 127.0.0.1 / ::1 only", async () => {
   const { config } = await useStack();
-  const pids = stackPids(new Set(parts(config).map((p) => readPid(config.RUN_DIR, p)!)));
+  const pids = stackPids(new Set(parts(config).map((p) => sessionOf(readPid(config.RUN_DIR, p)!))));
   expect(pids.size).toBeGreaterThanOrEqual(parts(config).length);
   const ss = Bun.spawnSync(["ss", "-H", "-ltunp"]).stdout.toString();
   const mine = ss.split("\n").filter((l) => [...l.matchAll(/pid=(\d+)/g)].some((m) => pids.has(Number(m[1]))));
