@@ -17,27 +17,55 @@ import { until } from "./wait.ts";
 export interface Watch<T> {
   /** everything received so far, in arrival order */
   events: T[];
+  /** messages received that could not be read */
+  unreadable: number;
   /** Waits for an event matching `pred` (possibly received already) and returns it. */
   next(pred: (e: T) => boolean, what: string, ms?: number): Promise<T>;
   close(): Promise<void>;
 }
 
-/** Receives what `exchange` routes by `pattern` into an exclusive queue of this watcher's own. */
-async function listen<T>(config: Config, role: Role, exchange: string, patterns: string[], take: (m: ConsumeMessage) => T | null): Promise<Watch<T>> {
+const open = new Set<() => Promise<void>>();
+
+/**
+ * Closes every broker watcher still open. The preload runs it after each
+ * test (a watcher lives for one test), so a test that failed before its own
+ * `close()` leaves no queue behind to receive the next tests' messages.
+ */
+export async function closeWatchers(): Promise<void> {
+  await Promise.all([...open].map((close) => close()));
+}
+
+/**
+ * Receives what `exchange` routes by `patterns` into an exclusive queue of
+ * this watcher's own. What `take` cannot read (a test's deliberately
+ * malformed message) is counted in `unreadable`, not kept.
+ */
+async function listen<T>(config: Config, role: Role, exchange: string, patterns: string[], take: (m: ConsumeMessage) => T | null) {
   const conn = await amqp.connect(brokerUrl(config, role));
+  conn.on("error", () => {}); // a broker restart under a watcher ends it; its test sees the events stop
   const ch = await conn.createChannel();
   const { queue } = await ch.assertQueue("", { exclusive: true, autoDelete: true });
   for (const p of patterns) await ch.bindQueue(queue, exchange, p);
   const events: T[] = [];
-  await ch.consume(queue, (m) => {
-    const e = m && take(m);
-    if (e) events.push(e);
-  }, { noAck: true });
-  return {
+  const w = {
     events,
-    next: (pred, what, ms = 30_000) => until(what, () => events.find(pred), ms),
-    close: () => conn.close().catch(() => {}),
+    unreadable: 0,
+    next: (pred: (e: T) => boolean, what: string, ms = 30_000) => until(what, () => events.find(pred), ms),
+    async close() {
+      open.delete(w.close);
+      await conn.close().catch(() => {});
+    },
   };
+  open.add(w.close);
+  await ch.consume(queue, (m) => {
+    try {
+      const e = m && take(m);
+      if (e) events.push(e);
+    } catch {
+      w.unreadable++;
+    }
+  }, { noAck: true });
+  return w satisfies Watch<T>;
 }
 
 export interface ProgressWatch extends Watch<{ key: string; ev: ProgressEvent }> {
@@ -58,14 +86,13 @@ export async function watch(config: Config, pattern: string): Promise<ProgressWa
     marks.add(m.content.toString());
     return null;
   });
-  return {
-    ...w,
+  return Object.assign(w, {
     async sync() {
       const mark = crypto.randomUUID();
       await publish(config, PROGRESS_EXCHANGE, syncKey, Buffer.from(mark));
       await until("the sync marker to come back", () => marks.has(mark));
     },
-  };
+  });
 }
 
 /**
