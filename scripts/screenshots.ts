@@ -9,9 +9,12 @@ import http from "node:http";
 import { mkdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import { startStack, stopStack } from "./lib/stack.ts";
-import { testConfig } from "../test/stack.ts";
-import { photoSet } from "../test/images.ts";
-import { launchChromium } from "../test/browser/helpers.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { loadConfig } from "../servers/shared/config.ts";
+import { launchChromium } from "./lib/chromium.ts";
+import { freePortsEnv, RAISED_LIMITS } from "./lib/ports.ts";
+import { photoSet } from "./lib/samples.ts";
 
 const OUT = resolve(import.meta.dir, "../docs/screenshots");
 const photos = photoSet();
@@ -31,7 +34,8 @@ const files = http.createServer(async (req, res) => {
 });
 await new Promise<void>((r) => files.listen(0, "127.0.0.1", () => r()));
 const port = (files.address() as { port: number }).port;
-const { config, runDir } = testConfig({ ALLOW_PRIVATE_URLS: `localhost:${port}` });
+const runDir = mkdtempSync(`${tmpdir()}/linkpack-screenshots-`);
+const config = loadConfig({ ...RAISED_LIMITS, ...freePortsEnv(), RUN_DIR: runDir, ALLOW_PRIVATE_URLS: `localhost:${port}` });
 const web = `http://${config.HOST}:${config.PORT}`;
 const urls = [...byPath.keys()].map((p) => `http://localhost:${port}${p}`);
 urls.splice(7, 0, `http://localhost:${port}/photos/old-scan.tiff`); // one that fails

@@ -4,7 +4,7 @@ import { deflateSync } from "node:zlib";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { writeKeystream } from "./corpora.ts";
-import { textFile } from "../lib/textgen.ts";
+import { textFile } from "../lib/samples.ts";
 
 const dir = mkdtempSync(`${tmpdir()}/linkpack-bench-corpora-`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,14 +5,14 @@
  * corpus counts as present once its manifest, written last, exists for the
  * current `CORPUS_VERSION`. Bump the version whenever a generator changes.
  *
- *  - photos: the 10 real JPEG/PNG images of scripts/lib/textgen.ts `photoSet()`
+ *  - photos: the 10 real JPEG/PNG images of scripts/lib/samples.ts `photoSet()`
  *  - text:   10 CSV / JSON-lines / log files, 0.5-5 MB each (deflate to ~20-35%)
  *  - big:    one 1 GiB incompressible file (AES-256-CTR keystream)
  */
 import { createCipheriv } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
-import { photoSet, textFile, type TextKind } from "../lib/textgen.ts";
+import { photoSet, textFile, type TextKind } from "../lib/samples.ts";
 
 export const CORPUS_VERSION = "v1";
 export const CORPUS_NAMES = ["photos", "text", "big"] as const;

@@ -12,7 +12,7 @@ import { useStack } from "../stack.ts";
 import { JobStore } from "../../servers/web/store.ts";
 import { newJob } from "../../servers/shared/jobstate.ts";
 import { newId } from "../../servers/shared/ids.ts";
-import { textFile } from "../../scripts/lib/textgen.ts";
+import { textFile } from "../../scripts/lib/samples.ts";
 import { publish } from "../support/broker.ts";
 import { followLog, watch } from "../support/events.ts";
 import { photos, trickle } from "../support/fixtures.ts";

@@ -7,7 +7,7 @@
  * test photos.
  */
 import type { Server } from "bun";
-import { photoSet, type Photo } from "../../scripts/lib/textgen.ts";
+import { photoSet, type Photo } from "../../scripts/lib/samples.ts";
 
 export type Handler = (req: Request, server: Server<undefined>) => Response | Promise<Response | undefined> | undefined;
 
@@ -126,7 +126,7 @@ export function held(first: Uint8Array = new Uint8Array(1000).fill(1), rest: Uin
 }
 
 let cached: Photo[] | null = null;
-/** The 10 test photos (scripts/lib/textgen.ts `photoSet`, generated once per run). */
+/** The 10 test photos (scripts/lib/samples.ts `photoSet`, generated once per run). */
 export function photos(): Photo[] {
   return (cached ??= photoSet());
 }

@@ -1,5 +1,5 @@
 /**
- * @module textgen
+ * @module samples
  * Deterministic, realistic-looking files for the tests and the benchmark,
  * the same for the same seed. Text: CSV orders, JSON-lines records and
  * web-server logs, words from a small vocabulary and numbers from a seeded
