@@ -9,6 +9,14 @@ import type { FileView, JobView } from "../servers/shared/jobstate.ts";
 /** 1536 → "1.54 KB" (decimal units, like browsers' download lists; the one formatter is shared/bytes.ts). */
 export const bytes = formatBytes;
 
+/** A file waiting for another attempt: "retrying in 4 s (attempt 2 of 4): HTTP 503 Service Unavailable"; null otherwise. */
+export function retryText(f: Pick<FileView, "state" | "retry">, now: number): string | null {
+  const r = f.state === "downloading" ? f.retry : null;
+  if (!r) return null;
+  const s = Math.max(0, Math.ceil((r.at - now) / 1000));
+  return `${s > 0 ? `retrying in ${s} s` : "retrying now"} (attempt ${r.attempt} of ${r.attempts}): ${r.reason}`;
+}
+
 /** Bytes per second → "2.4 MB/s". */
 export function speed(bytesPerSecond: number): string {
   return `${bytes(bytesPerSecond)}/s`;

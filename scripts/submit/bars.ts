@@ -6,7 +6,7 @@
  * print only the lines that changed meaningfully (a log).
  */
 import type { FileView, JobView } from "../../servers/shared/jobstate.ts";
-import { bytes, fileFraction, fileName, fileSpeed, overall, speed } from "../../views/format.ts";
+import { bytes, fileFraction, fileName, fileSpeed, overall, retryText, speed } from "../../views/format.ts";
 
 /** `[#######.......]` of `width` cells for a fraction 0..1 (null: unknown). */
 export function bar(fraction: number | null, width: number): string {
@@ -23,7 +23,8 @@ function fileLine(f: FileView, cols: number): string {
   const frac = f.state === "failed" ? 0 : known ? fileFraction(f) : null;
   const amount = f.state === "done" ? bytes(f.bytes) : f.total != null ? `${bytes(f.bytes)}/${bytes(f.total)}` : bytes(f.bytes);
   const rate = f.state === "downloading" ? fileSpeed(f) : null;
-  const tail = f.state === "failed" ? `failed: ${f.error ?? "unknown error"}` : f.state === "done" ? "done" : rate ? speed(rate) : f.state === "queued" ? "waiting" : "";
+  const tail =
+    f.state === "failed" ? `failed: ${f.error ?? "unknown error"}` : f.state === "done" ? "done" : (retryText(f, Date.now()) ?? (rate ? speed(rate) : f.state === "queued" ? "waiting" : ""));
   const head = `${bar(frac, 20)} ${frac === null ? "   ?" : pct(frac)} ${amount.padStart(17)}  `;
   const nameWidth = Math.max(12, Math.min(32, cols - head.length - 24));
   return `${head}${fit(fileName(f), nameWidth)}  ${tail}`.slice(0, Math.max(cols - 1, 40));

@@ -1,97 +1,78 @@
 /**
  * @module download
  * Downloads one URL of a job into its folder: open (checked, redirects),
- * name, stream to `.tmp/`, rename to `NNN-<safe name>`. Returns the outcome
- * to record, "done" or "failed": a URL that cannot be fetched is a failed
- * file, not an error. Only unexpected bugs throw.
+ * name, stream to `.tmp/`, rename to `NNN-<safe name>`, the CRC-32 and
+ * SHA-256 computed on the way. A failure that may pass (a 503, a reset, a
+ * body cut short, a timeout) is tried again up to DOWNLOAD_RETRIES times
+ * with a jittered exponential backoff (or the server's Retry-After, capped);
+ * a retry after a cut-off asks for the rest with Range and If-Range (the
+ * first answer's validator), and a server that ignores it gets a clean
+ * restart. The whole download stays within DOWNLOAD_DEADLINE_MS. Returns
+ * the outcome to record, "done" or "failed": a URL that cannot be fetched
+ * is a failed file, not an error. Only shutdown and unexpected bugs throw.
  */
 import { randomBytes } from "node:crypto";
-import { readdir, rename, rm, stat } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import type { Config } from "../shared/config.ts";
-import { DownloadFailed } from "../shared/errors.ts";
-import { dataFileName, readOutcomes, tmpPath, type FileOutcome } from "../shared/jobfiles.ts";
+import { DownloadFailed, RetryableDownload, TransientError } from "../shared/errors.ts";
+import { dataFileName, tmpPath, type FileOutcome } from "../shared/jobfiles.ts";
 import type { DownloadRequest } from "../shared/messages.ts";
+import { formatLimit } from "../shared/bytes.ts";
+import { checkBudget, commitAlone, fileLimit } from "./budget.ts";
 import { openUrl } from "./fetcher.ts";
 import { chooseName } from "./filename.ts";
+import type { HostSlot } from "./hostlimit.ts";
+import type { Metrics } from "../shared/metrics.ts";
 import { FileProgress, type PublishEvent } from "./progress.ts";
 import { diskFailure } from "./reasons.ts";
-import { formatLimit } from "../shared/bytes.ts";
-import type { HostSlot } from "./hostlimit.ts";
+import { backoffMs } from "./retry.ts";
+import { sleep } from "../shared/sleep.ts";
 import type { Resolver } from "./ssrf.ts";
-import { saveBody } from "./transfer.ts";
+import { nothingWritten, saveBody, type Written } from "./transfer.ts";
 import { seconds, Watchdog } from "./watchdog.ts";
 
 export type DownloadConfig = Pick<
   Config,
-  "ALLOW_PRIVATE_URLS" | "MAX_REDIRECTS" | "CONNECT_TIMEOUT_MS" | "IDLE_TIMEOUT_MS" | "DOWNLOAD_DEADLINE_MS" | "PROGRESS_INTERVAL_MS" | "MAX_FILE_BYTES" | "MAX_JOB_BYTES"
+  | "ALLOW_PRIVATE_URLS" | "MAX_REDIRECTS" | "CONNECT_TIMEOUT_MS" | "IDLE_TIMEOUT_MS" | "DOWNLOAD_DEADLINE_MS" | "PROGRESS_INTERVAL_MS"
+  | "MAX_FILE_BYTES" | "MAX_JOB_BYTES" | "DOWNLOAD_RETRIES" | "DOWNLOAD_RETRY_BASE_MS" | "RETRY_AFTER_MAX_SECONDS"
 >;
 
 export interface DownloadDeps {
   config: DownloadConfig;
   resolver: Resolver;
   publish: PublishEvent;
+  metrics?: Pick<Metrics, "retries" | "files" | "downloadedBytes">;
   /** extra trusted CA (tests) */
   ca?: string;
 }
 
-/**
- * Bytes of the job's other files that are in (for MAX_JOB_BYTES): finished
- * outcomes, plus data files already renamed into place whose outcome is not
- * written yet. Read from the shared folder, so every downloader process sees it.
- */
-async function jobBytes(dir: string, index: number): Promise<number> {
-  const done = new Map<number, number>();
-  for (const o of await readOutcomes(dir)) if (o.index !== index) done.set(o.index, o.state === "done" ? o.bytes : 0);
-  let total = [...done.values()].reduce((a, b) => a + b, 0);
-  for (const n of await readdir(dir).catch(() => [] as string[])) {
-    const m = /^(\d{3})-/.exec(n);
-    if (!m || Number(m[1]) === index || done.has(Number(m[1]))) continue;
-    total += await stat(`${dir}/${n}`).then((st) => st.size, () => 0);
-  }
-  return total;
+/** What attempts at one file share: the temp file and what is in it, and what the first answer said. */
+interface FileSoFar {
+  tmp: string;
+  written: Written;
+  /** ETag (strong) or Last-Modified of the answer the bytes came from: what If-Range resumes with */
+  validator: string | null;
+  name: string | null;
+  size: number | null;
 }
 
-/** Runs `fn` alone among this process's commits to the same job folder. */
-const commits = new Map<string, Promise<unknown>>();
-async function commitAlone<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const prev = commits.get(dir) ?? Promise.resolve();
-  const run = prev.then(fn, fn);
-  const tail = run.catch(() => {});
-  commits.set(dir, tail);
-  try {
-    return await run;
-  } finally {
-    if (commits.get(dir) === tail) commits.delete(dir);
-  }
+const RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
+
+/** The validator a resume may rely on: a strong ETag, else Last-Modified. */
+function validatorOf(h: Headers): string | null {
+  const etag = h.get("etag");
+  if (etag && !etag.startsWith("W/")) return etag;
+  return h.get("last-modified");
 }
 
-/** The per-file byte limit: the smaller of MAX_FILE_BYTES and what is left of MAX_JOB_BYTES. */
-function limitFor(c: DownloadConfig, used: number): { bytes: number; message: string } {
-  const left = Math.max(0, c.MAX_JOB_BYTES - used);
-  return left < c.MAX_FILE_BYTES
-    ? { bytes: left, message: `the job would exceed its limit of ${formatLimit(c.MAX_JOB_BYTES)}` }
-    : { bytes: c.MAX_FILE_BYTES, message: `file is larger than the limit of ${formatLimit(c.MAX_FILE_BYTES)}` };
-}
-
-async function checkBudget(dir: string, index: number, bytes: number, c: DownloadConfig): Promise<void> {
-  if ((await jobBytes(dir, index)) + bytes > c.MAX_JOB_BYTES) throw new DownloadFailed(`the job would exceed its limit of ${formatLimit(c.MAX_JOB_BYTES)}`);
-}
-
-/**
- * Downloads `req.url` into job folder `dir` (which exists) and returns its
- * outcome. `run.slot` is held for the host of each hop; `run.signal`
- * (shutdown) aborts the download with a TransientError.
- */
-export async function downloadFile(req: DownloadRequest, dir: string, deps: DownloadDeps, run: { signal?: AbortSignal; slot?: HostSlot } = {}): Promise<FileOutcome> {
-  const signal = run.signal;
+/** One attempt: a whole download, or the rest of one from where `f` stands. */
+async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f: FileSoFar, progress: FileProgress, run: { signal: AbortSignal; slot?: HostSlot }): Promise<FileOutcome> {
   const c = deps.config;
-  const progress = new FileProgress(req, deps.publish, c.PROGRESS_INTERVAL_MS);
   const watchdog = new Watchdog();
-  watchdog.follow(signal);
-  watchdog.arm("deadline", c.DOWNLOAD_DEADLINE_MS, `download took longer than ${seconds(c.DOWNLOAD_DEADLINE_MS)}`);
-  // unique per attempt: a redelivered copy running at the same time never shares the temp file
-  const tmp = `${tmpPath(dir, req.index)}.${randomBytes(4).toString("hex")}`;
+  watchdog.follow(run.signal);
   try {
+    const resume = f.written.bytes > 0 && f.validator !== null;
+    if (!resume) f.written = nothingWritten();
     const opened = await openUrl(req.url, {
       resolver: deps.resolver,
       allow: c.ALLOW_PRIVATE_URLS,
@@ -100,43 +81,91 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
       watchdog,
       ca: deps.ca,
       slot: run.slot,
+      maxRetryAfterMs: c.RETRY_AFTER_MAX_SECONDS * 1000,
+      headers: resume ? { range: `bytes=${f.written.bytes}-`, "if-range": f.validator! } : undefined,
     });
-    const h = opened.response.headers;
-    progress.name = chooseName({ disposition: h.get("content-disposition"), url: opened.url, contentType: h.get("content-type"), index: req.index });
-    progress.size = opened.size;
-    const limit = limitFor(c, await jobBytes(dir, req.index));
-    if (opened.size !== null && opened.size > limit.bytes) {
-      await opened.response.body?.cancel().catch(() => {});
-      throw new DownloadFailed(`${limit.message} (${formatLimit(opened.size)})`);
+    const res = opened.response;
+    const h = res.headers;
+    if (res.status === 206) {
+      const m = RANGE.exec(h.get("content-range") ?? "");
+      if (!resume || !m || Number(m[1]) !== f.written.bytes) {
+        await res.body?.cancel().catch(() => {});
+        f.validator = null; // it will not resume this file properly: start over next time
+        throw new RetryableDownload("the server sent the wrong part of the file");
+      }
+      f.size = Number(m[3]);
+    } else {
+      f.written = nothingWritten(); // a whole answer: from the start (the server ignored Range, or none was asked)
+      f.validator = validatorOf(h);
+      f.size = opened.size;
+      f.name = chooseName({ disposition: h.get("content-disposition"), url: opened.url, contentType: h.get("content-type"), index: req.index });
     }
-    progress.update(0, true);
-    const saved = await saveBody(opened.response.body, tmp, {
+    progress.name = f.name;
+    progress.size = f.size;
+    const limit = await fileLimit(c, dir, req.index);
+    if (f.size !== null && f.size > limit.bytes) {
+      await res.body?.cancel().catch(() => {});
+      throw new DownloadFailed(`${limit.message} (${formatLimit(f.size)})`);
+    }
+    progress.update(f.written.bytes, true);
+    const w = await saveBody(res.body, f.tmp, {
       watchdog,
       idleTimeoutMs: c.IDLE_TIMEOUT_MS,
       declared: opened.size,
       limit,
+      into: f.written,
       onProgress: (n) => progress.update(n),
       // Other files of this job may finish meanwhile: re-check the job's budget as we go.
-      check: (n) => checkBudget(dir, req.index, n, c),
+      check: (n) => checkBudget(c, dir, req.index, n),
     });
-    progress.update(saved.bytes, true);
-    const file = dataFileName(req.index, progress.name);
-    // The last check and the rename happen together, so two files of one job
-    // finishing at once cannot both squeeze under MAX_JOB_BYTES.
+    progress.update(w.bytes, true);
+    const file = dataFileName(req.index, f.name!);
     await commitAlone(dir, async () => {
-      await checkBudget(dir, req.index, saved.bytes, c);
-      try {
-        await rename(tmp, `${dir}/${file}`);
-      } catch (err) {
-        throw diskFailure(err);
-      }
+      await checkBudget(c, dir, req.index, w.bytes);
+      await rename(f.tmp, `${dir}/${file}`).catch((err) => Promise.reject(diskFailure(err)));
     });
-    return { index: req.index, total: req.total, url: req.url, state: "done", name: progress.name, file, bytes: saved.bytes, crc32: saved.crc32, error: null };
-  } catch (err) {
-    await rm(tmp, { force: true }).catch(() => {});
-    if (!(err instanceof DownloadFailed)) throw err;
-    return { index: req.index, total: req.total, url: req.url, state: "failed", name: progress.name, file: null, bytes: progress.bytes, crc32: null, error: err.message };
+    return { index: req.index, total: req.total, url: req.url, state: "done", name: f.name, file, bytes: w.bytes, crc32: w.crc32, sha256: w.sha256.digest("hex"), error: null };
   } finally {
     watchdog.dispose();
+  }
+}
+
+/**
+ * Downloads `req.url` into job folder `dir` (which exists) and returns its
+ * outcome. `run.slot` is held for the host of each hop; `run.signal`
+ * (shutdown) aborts the download with a TransientError.
+ */
+export async function downloadFile(req: DownloadRequest, dir: string, deps: DownloadDeps, run: { signal?: AbortSignal; slot?: HostSlot } = {}): Promise<FileOutcome> {
+  const c = deps.config;
+  const progress = new FileProgress(req, deps.publish, c.PROGRESS_INTERVAL_MS);
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new DownloadFailed(`download took longer than ${seconds(c.DOWNLOAD_DEADLINE_MS)}`)), c.DOWNLOAD_DEADLINE_MS);
+  const signal = run.signal ? AbortSignal.any([deadline.signal, run.signal]) : deadline.signal;
+  // unique per download: a redelivered copy running at the same time never shares the temp file
+  const f: FileSoFar = { tmp: `${tmpPath(dir, req.index)}.${randomBytes(4).toString("hex")}`, written: nothingWritten(), validator: null, name: null, size: null };
+  const attempts = c.DOWNLOAD_RETRIES + 1;
+  let n = 1;
+  let before: string | null = null; // the failure that made the last attempt a retry
+  try {
+    for (; ; n++) {
+      try {
+        return await attempt(req, dir, deps, f, progress, { signal, slot: run.slot });
+      } catch (err) {
+        if (!(err instanceof RetryableDownload) || n >= attempts || signal.aborted) throw err;
+        before = err.message;
+        const wait = backoffMs(n, c.DOWNLOAD_RETRY_BASE_MS, err.retryAfterMs);
+        progress.retrying({ attempt: n + 1, attempts, at: Date.now() + wait, reason: err.message });
+        deps.metrics?.retries.inc();
+        await sleep(wait, signal);
+        if (signal.aborted) throw deadline.signal.aborted ? deadline.signal.reason : new TransientError("shutting down between two attempts");
+      }
+    }
+  } catch (err) {
+    await rm(f.tmp, { force: true }).catch(() => {});
+    if (!(err instanceof DownloadFailed)) throw err;
+    const error = n === 1 ? err.message : `${err.message} (after ${n} attempts${before && before !== err.message ? `; before that: ${before}` : ""})`;
+    return { index: req.index, total: req.total, url: req.url, state: "failed", name: f.name, file: null, bytes: progress.bytes, crc32: null, sha256: null, error };
+  } finally {
+    clearTimeout(timer);
   }
 }

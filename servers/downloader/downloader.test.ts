@@ -68,7 +68,7 @@ describe("downloader through the stack", () => {
     pics.forEach((p, i) => expect(byIndex.get(i)).toMatchObject({ state: "done", bytes: p.bytes.length, size: p.bytes.length, name: p.name, error: null }));
     expect(byIndex.get(4)).toMatchObject({ state: "done", bytes: 3, name: "report 2024.txt" });
     expect(byIndex.get(5)).toMatchObject({ state: "failed", error: "HTTP 404 Not Found" });
-    expect(byIndex.get(6)).toMatchObject({ state: "failed", error: "connection refused" });
+    expect(byIndex.get(6)).toMatchObject({ state: "failed", error: `connection refused (after ${stack.config.DOWNLOAD_RETRIES + 1} attempts)` });
     expect(byIndex.get(7)).toMatchObject({ state: "failed", error: "refused: 127.0.0.1 is a loopback address" });
     expect(byIndex.get(8)).toMatchObject({ state: "failed", error: "refused: 169.254.169.254 is a link-local address" });
     // a file's "downloading" events carry its size and name; nothing of a file follows its final event

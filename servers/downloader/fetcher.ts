@@ -8,7 +8,7 @@
  * 2xx response with its headers; the body is read by `transfer.ts`.
  */
 import { STATUS_CODES } from "node:http";
-import { DownloadFailed } from "../shared/errors.ts";
+import { DownloadFailed, RetryableDownload } from "../shared/errors.ts";
 import { isConnectFailure, networkFailure } from "./reasons.ts";
 import { checkedAddresses, effectivePort, literalAddress, parseHttpUrl, type Address, type Resolver } from "./ssrf.ts";
 import type { HostSlot } from "./hostlimit.ts";
@@ -26,6 +26,10 @@ export interface FetchOptions {
   ca?: string;
   /** the per-host limit's slot, moved to each hop's host before it is asked */
   slot?: HostSlot;
+  /** extra request headers (a resumed download's Range and If-Range) */
+  headers?: Record<string, string>;
+  /** the longest Retry-After honoured */
+  maxRetryAfterMs?: number;
 }
 
 export interface Opened {
@@ -37,6 +41,16 @@ export interface Opened {
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Answers that may be different next time: retried. */
+const PASSING = new Set([408, 425, 429, 500, 502, 503, 504]);
+
+/** Retry-After as milliseconds (seconds or an HTTP date), capped; undefined if absent or unreadable. */
+export function retryAfterMs(value: string | null, cap: number, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const v = value.trim();
+  const ms = /^\d+$/.test(v) ? Number(v) * 1000 : Date.parse(v) - now;
+  return Number.isFinite(ms) ? Math.min(cap, Math.max(0, ms)) : undefined;
+}
 const USER_AGENT = "linkpack-downloader/0.1";
 
 /** Follows redirects (at most `maxRedirects`, no loops) to a 2xx response, or throws `DownloadFailed`. */
@@ -61,7 +75,9 @@ export async function openUrl(text: string, o: FetchOptions): Promise<Opened> {
     }
     if (res.status < 200 || res.status > 299) {
       await res.body?.cancel().catch(() => {});
-      throw new DownloadFailed(`HTTP ${res.status} ${res.statusText || STATUS_CODES[res.status] || ""}`.trim());
+      const why = `HTTP ${res.status} ${res.statusText || STATUS_CODES[res.status] || ""}`.trim();
+      if (PASSING.has(res.status)) throw new RetryableDownload(why, retryAfterMs(res.headers.get("retry-after"), o.maxRetryAfterMs ?? 60_000));
+      throw new DownloadFailed(why);
     }
     return { url, response: res, size: declaredSize(res.headers) };
   }
@@ -81,7 +97,7 @@ function declaredSize(h: Headers): number | null {
 
 /** One hop: resolve and check, then try the checked addresses in order until one connects. */
 async function request(url: URL, o: FetchOptions): Promise<Response> {
-  o.watchdog.arm("headers", o.connectTimeoutMs, `no response from ${url.host} within ${seconds(o.connectTimeoutMs)}`);
+  o.watchdog.arm("headers", o.connectTimeoutMs, `no response from ${url.host} within ${seconds(o.connectTimeoutMs)}`, true);
   try {
     const addresses = await abortable(checkedAddresses(url, o.resolver, o.allow), o.watchdog);
     for (let i = 0; ; i++) {
@@ -110,6 +126,7 @@ function init(url: URL, o: FetchOptions): BunFetchRequestInit {
     "user-agent": USER_AGENT,
     accept: "*/*",
     "accept-encoding": "identity",
+    ...o.headers,
   };
   if (url.username || url.password) {
     const user = `${unescape(url.username)}:${unescape(url.password)}`;

@@ -8,7 +8,9 @@ import { Broker } from "../shared/broker.ts";
 import { brokerUrl } from "../shared/brokerauth.ts";
 import { Consumer } from "../shared/consumer.ts";
 import { serveHealth } from "../shared/health.ts";
+import { createMetrics } from "../shared/metrics.ts";
 import { createLogger } from "../shared/log.ts";
+import { keepLogUnder } from "../shared/logcap.ts";
 import { encode } from "../shared/messages.ts";
 import { internalToken } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
@@ -24,15 +26,18 @@ const DRAIN_MS = 10_000;
 
 const config = loadConfig();
 const log = createLogger("downloader", config.LOG_LEVEL);
+keepLogUnder(config.LOG_MAX_BYTES);
 const broker = await Broker.open({
   url: brokerUrl(config, "downloader"),
   log,
   needs: { exchanges: [PROGRESS_EXCHANGE, RETRY_EXCHANGE], queues: [DOWNLOAD_QUEUE] },
 });
+const metrics = createMetrics("downloader");
 const consumer = new Consumer(
   downloadConsumer({
     config,
     log,
+    metrics,
     // room for every running file, one whole job waiting, and as many being deferred
     prefetch: 2 * config.DOWNLOAD_CONCURRENCY + config.MAX_URLS,
     resolver: systemResolver,
@@ -45,7 +50,7 @@ const consumer = new Consumer(
   }),
 );
 await broker.addConsumer(consumer);
-const health = serveHealth(config.HOST, config.DOWNLOADER_PORT, () => broker.connected);
+const health = serveHealth(config.HOST, config.DOWNLOADER_PORT, () => broker.connected, metrics);
 log.info("ready", { concurrency: config.DOWNLOAD_CONCURRENCY, perJob: config.PER_JOB_CONCURRENCY, perHost: config.PER_HOST_CONCURRENCY, dir: config.DOWNLOADS_DIR });
 
 onShutdown(log, [

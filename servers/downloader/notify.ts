@@ -9,6 +9,7 @@
  */
 import { TransientError } from "../shared/errors.ts";
 import { TOKEN_HEADER } from "../shared/secrets.ts";
+import { sleep } from "../shared/sleep.ts";
 import type { Logger } from "../shared/log.ts";
 
 export interface NotifyOptions {
@@ -20,17 +21,6 @@ export interface NotifyOptions {
   timeoutMs?: number;
   maxDelayMs?: number;
 }
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 
 /** Resolves once the compressor accepted `jobId`; throws `TransientError` only when `signal` (shutdown) aborts first. */
 async function notifyCompressor(jobId: string, total: number, o: NotifyOptions, signal?: AbortSignal): Promise<void> {

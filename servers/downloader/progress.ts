@@ -7,7 +7,7 @@
  * persistently, awaited, by the worker.
  */
 import type { FileOutcome } from "../shared/jobfiles.ts";
-import type { DownloadRequest, FileEvent } from "../shared/messages.ts";
+import type { DownloadRequest, FileEvent, RetryNote } from "../shared/messages.ts";
 
 /** Publishes one file event (to PROGRESS_EXCHANGE, `keys.file(jobId, index)`). */
 export type PublishEvent = (ev: FileEvent, persistent: boolean) => Promise<void>;
@@ -27,6 +27,17 @@ export class FileProgress {
     private readonly intervalMs: number,
   ) {}
 
+  /** Says the download failed in a way that may pass and is tried again at `retry.at` (sent at once). */
+  retrying(retry: RetryNote): void {
+    this.send({ ...base(this.req), name: this.name, state: "downloading", bytes: this.bytes, size: this.size, error: null, at: Date.now(), retry });
+  }
+
+  private send(ev: FileEvent): void {
+    this.publish(ev, false).catch(() => {
+      /* an intermediate event may be lost; the final one is awaited */
+    });
+  }
+
   /** Records progress; sends a "downloading" event unless one went out less than an interval ago (`force` skips that). */
   update(bytes: number, force = false): void {
     this.bytes = bytes;
@@ -35,14 +46,11 @@ export class FileProgress {
     if (force && bytes === this.lastBytes) return;
     this.lastAt = now;
     this.lastBytes = bytes;
-    const ev: FileEvent = { ...base(this.req), name: this.name, state: "downloading", bytes, size: this.size, error: null, at: now };
-    this.publish(ev, false).catch(() => {
-      /* an intermediate event may be lost; the final one is awaited */
-    });
+    this.send({ ...base(this.req), name: this.name, state: "downloading", bytes, size: this.size, error: null, at: now });
   }
 }
 
-/** The final event of a file, from its outcome. */
+/** The final event of a file, from its outcome (with its SHA-256 when done). */
 export function finalEvent(req: DownloadRequest, o: FileOutcome): FileEvent {
   return {
     ...base(req),
@@ -52,5 +60,6 @@ export function finalEvent(req: DownloadRequest, o: FileOutcome): FileEvent {
     size: o.state === "done" ? o.bytes : null,
     error: o.error,
     at: Date.now(),
+    sha256: o.sha256 ?? null,
   };
 }

@@ -4,7 +4,7 @@
  * `DownloadFailed` whose message a person understands. Decided by the
  * error's `code`, never by its message text.
  */
-import { DownloadFailed } from "../shared/errors.ts";
+import { DownloadFailed, RetryableDownload } from "../shared/errors.ts";
 
 const code = (err: unknown): string => String((err as { code?: unknown } | null)?.code ?? "");
 
@@ -41,13 +41,21 @@ export function isConnectFailure(err: unknown): boolean {
   return ["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL", "ConnectionRefused", "FailedToOpenSocket"].includes(code(err));
 }
 
-/** A fetch/socket error as a `DownloadFailed` (an existing `DownloadFailed` passes through). */
+/** Network failures that may pass: the connection was refused, reset or cut, or timed out; DNS answered "try again". */
+const PASSING = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ConnectionClosed", "ConnectionRefused", "UnexpectedEOF", "EAI_AGAIN"]);
+
+/**
+ * A fetch/socket error as a `DownloadFailed` (an existing one passes
+ * through): a `RetryableDownload` for failures that may pass, a plain one
+ * for the others (TLS, an unknown host).
+ */
 export function networkFailure(err: unknown, host: string): DownloadFailed {
   if (err instanceof DownloadFailed) return err;
   const c = code(err);
   if (TLS_TEXT[c]) return new DownloadFailed(`TLS certificate error: ${TLS_TEXT[c]}${c === "ERR_TLS_CERT_ALTNAME_INVALID" ? ` (${host})` : ""}`);
   if (/CERT|TLS|SSL/.test(c)) return new DownloadFailed(`TLS certificate error: ${c.toLowerCase().replaceAll("_", " ")}`);
-  if (NET_TEXT[c]) return new DownloadFailed(NET_TEXT[c]!);
+  if (NET_TEXT[c]) return PASSING.has(c) ? new RetryableDownload(NET_TEXT[c]!) : new DownloadFailed(NET_TEXT[c]!);
+  if (c === "EAI_AGAIN") return new RetryableDownload(`could not resolve host ${host} (the name server said: try again)`);
   if (c === "ENOTFOUND" || c === "DNSResolutionFailed") return new DownloadFailed(`could not resolve host ${host}`);
   return new DownloadFailed(`could not download: ${c || (err instanceof Error ? err.message : String(err))}`);
 }

@@ -7,7 +7,7 @@
  * entries of ALLOW_PRIVATE_URLS are exempt from the private-address rule.
  */
 import { lookup } from "node:dns/promises";
-import { DownloadFailed } from "../shared/errors.ts";
+import { DownloadFailed, RetryableDownload } from "../shared/errors.ts";
 import { blockedReason, parseIPv4, parseIPv6 } from "./ipaddr.ts";
 
 export interface Address {
@@ -62,6 +62,7 @@ export async function checkedAddresses(u: URL, resolver: Resolver, allow: readon
       addresses = await resolver(host);
     } catch (err) {
       const code = (err as { code?: string }).code;
+      if (code === "EAI_AGAIN") throw new RetryableDownload(`could not resolve host ${host} (the name server said: try again)`);
       if (code && !DNS_CODES.has(code)) throw new DownloadFailed(`could not resolve host ${host} (${code})`);
       throw new DownloadFailed(`could not resolve host ${host}`);
     }

@@ -1,33 +1,42 @@
 /**
  * @module transfer
  * Streams a response body into a file, chunk by chunk (never the whole file
- * in memory), computing its CRC-32 on the way (`Bun.hash.crc32` with the
- * previous value as seed continues the checksum). Enforces the size limit
- * while streaming, the idle timeout between chunks, and the declared
- * Content-Length both ways: a shorter body fails, a longer one is cut.
+ * in memory), computing its CRC-32 (for the zip) and SHA-256 (for the
+ * archive's manifest) on the way. A resumed download appends to what an
+ * earlier attempt saved and carries on with its checksums, so the file is
+ * never read again. Enforces the size limit while streaming, the idle
+ * timeout between chunks, and the declared Content-Length both ways: a
+ * shorter body fails (another attempt may resume it), a longer one is cut.
  */
+import { createHash, type Hash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
-import { DownloadFailed } from "../shared/errors.ts";
+import { DownloadFailed, RetryableDownload } from "../shared/errors.ts";
 import { diskFailure } from "./reasons.ts";
 import { seconds, type Watchdog } from "./watchdog.ts";
+
+/** What is in the file so far: its bytes and their running checksums. Updated as chunks are written. */
+export interface Written {
+  bytes: number;
+  crc32: number;
+  sha256: Hash;
+}
+
+export const nothingWritten = (): Written => ({ bytes: 0, crc32: 0, sha256: createHash("sha256") });
 
 export interface SaveOptions {
   watchdog: Watchdog;
   idleTimeoutMs: number;
-  /** Content-Length, or null */
+  /** this body's Content-Length, or null */
   declared: number | null;
-  /** most bytes this file may have, and the message when it has more */
+  /** most bytes the whole file may have, and the message when it has more */
   limit: { bytes: number; message: string };
-  /** called after every chunk with the bytes so far (throttled by the caller) */
+  /** what the file holds already: with bytes, the body is appended (a resumed download); it is updated as chunks are written */
+  into: Written;
+  /** called after every chunk with the file's bytes so far (throttled by the caller) */
   onProgress?: (bytes: number) => void;
   /** called every `checkEvery` bytes before writing more; throws `DownloadFailed` to stop (the job's byte budget) */
   check?: (bytesAfterChunk: number) => Promise<void>;
   checkEvery?: number;
-}
-
-export interface Saved {
-  bytes: number;
-  crc32: number;
 }
 
 async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
@@ -37,17 +46,23 @@ async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
   }
 }
 
-/** Writes `body` to `path` (created or truncated); throws `DownloadFailed` with a readable reason. */
-export async function saveBody(body: ReadableStream<Uint8Array> | null, path: string, o: SaveOptions): Promise<Saved> {
+/**
+ * Writes `body` to `path` (created, or appended to when `o.into` has
+ * bytes); resolves with what the file holds. Throws a `DownloadFailed` with
+ * a readable reason; `o.into` always says what is safely in the file, so a
+ * later attempt can resume from it.
+ */
+export async function saveBody(body: ReadableStream<Uint8Array> | null, path: string, o: SaveOptions): Promise<Written> {
+  const w = o.into;
   let fh: FileHandle;
   try {
-    fh = await open(path, "w");
+    fh = await open(path, w.bytes > 0 ? "a" : "w");
   } catch (err) {
     throw diskFailure(err);
   }
-  let bytes = 0;
-  let crc = 0;
-  o.watchdog.arm("idle", o.idleTimeoutMs, `no data received for ${seconds(o.idleTimeoutMs)}`);
+  const start = w.bytes;
+  const every = o.checkEvery ?? 256 * 1024;
+  o.watchdog.arm("idle", o.idleTimeoutMs, `no data received for ${seconds(o.idleTimeoutMs)}`, true);
   try {
     const reader = body?.getReader();
     while (reader) {
@@ -55,29 +70,31 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
       if (done) break;
       o.watchdog.refresh("idle");
       let chunk = value;
-      if (o.declared !== null && bytes + chunk.length > o.declared) chunk = chunk.subarray(0, o.declared - bytes);
-      if (bytes + chunk.length > o.limit.bytes) {
+      const got = w.bytes - start;
+      if (o.declared !== null && got + chunk.length > o.declared) chunk = chunk.subarray(0, o.declared - got);
+      if (w.bytes + chunk.length > o.limit.bytes) {
         void reader.cancel().catch(() => {});
         throw new DownloadFailed(o.limit.message);
       }
-      if (o.check && Math.floor((bytes + chunk.length) / (o.checkEvery ?? 256 * 1024)) > Math.floor(bytes / (o.checkEvery ?? 256 * 1024))) {
+      if (o.check && Math.floor((w.bytes + chunk.length) / every) > Math.floor(w.bytes / every)) {
         try {
-          await o.check(bytes + chunk.length);
+          await o.check(w.bytes + chunk.length);
         } catch (err) {
           void reader.cancel().catch(() => {});
           throw err;
         }
       }
-      crc = Bun.hash.crc32(chunk, crc);
       try {
         await writeAll(fh, chunk);
       } catch (err) {
         void reader.cancel().catch(() => {});
         throw diskFailure(err);
       }
-      bytes += chunk.length;
-      o.onProgress?.(bytes);
-      if (o.declared !== null && bytes >= o.declared) {
+      w.crc32 = Bun.hash.crc32(chunk, w.crc32);
+      w.sha256.update(chunk);
+      w.bytes += chunk.length;
+      o.onProgress?.(w.bytes);
+      if (o.declared !== null && w.bytes - start >= o.declared) {
         void reader.cancel().catch(() => {}); // never accept more than declared
         break;
       }
@@ -85,11 +102,11 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
   } catch (err) {
     if (o.watchdog.reason) throw o.watchdog.reason;
     if (err instanceof DownloadFailed) throw err;
-    throw new DownloadFailed(o.declared !== null ? `connection closed after ${bytes} of ${o.declared} bytes` : `connection lost after ${bytes} bytes`);
+    throw new RetryableDownload(o.declared !== null ? `connection closed after ${w.bytes} of ${start + o.declared} bytes` : `connection lost after ${w.bytes} bytes`);
   } finally {
     o.watchdog.disarm("idle");
     await fh.close().catch(() => {});
   }
-  if (o.declared !== null && bytes < o.declared) throw new DownloadFailed(`connection closed after ${bytes} of ${o.declared} bytes`);
-  return { bytes, crc32: crc };
+  if (o.declared !== null && w.bytes - start < o.declared) throw new RetryableDownload(`connection closed after ${w.bytes} of ${start + o.declared} bytes`);
+  return w;
 }

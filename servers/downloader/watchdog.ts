@@ -6,7 +6,7 @@
  * the bare abort error. Shutdown aborts with a `TransientError` instead: the
  * file is not failed, its message goes back to the queue.
  */
-import { DownloadFailed, TransientError } from "../shared/errors.ts";
+import { DownloadFailed, RetryableDownload, TransientError } from "../shared/errors.ts";
 
 export class Watchdog {
   private readonly controller = new AbortController();
@@ -18,10 +18,10 @@ export class Watchdog {
     return this.controller.signal;
   }
 
-  /** Fails the download with `message` unless `disarm(name)` or `refresh(name)` comes within `ms`. */
-  arm(name: string, ms: number, message: string): void {
+  /** Fails the download with `message` unless `disarm(name)` or `refresh(name)` comes within `ms`; `retryable`: another attempt may do better. */
+  arm(name: string, ms: number, message: string, retryable = false): void {
     this.disarm(name);
-    this.timers.set(name, setTimeout(() => this.fail(new DownloadFailed(message)), ms));
+    this.timers.set(name, setTimeout(() => this.fail(retryable ? new RetryableDownload(message) : new DownloadFailed(message)), ms));
   }
 
   /** Restarts a running timer (cheap: called for every body chunk). */
@@ -35,10 +35,10 @@ export class Watchdog {
     this.timers.delete(name);
   }
 
-  /** Aborts when `signal` (shutdown) does, with a TransientError. */
+  /** Aborts when `signal` does: with its reason if that is one of ours (an overall deadline), else with a TransientError (shutdown). */
   follow(signal: AbortSignal | undefined): void {
     if (!signal) return;
-    const stop = () => this.fail(new TransientError("shutting down mid-download"));
+    const stop = () => this.fail(signal.reason instanceof DownloadFailed || signal.reason instanceof TransientError ? signal.reason : new TransientError("shutting down mid-download"));
     if (signal.aborted) stop();
     else signal.addEventListener("abort", stop, { once: true });
   }

@@ -55,6 +55,8 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
     const started = Date.now();
     outcome = await deps.scheduler.run(req.jobId, hostKey(req.url), (slot) => downloadFile(req, dir, deps, { signal, slot }), signal);
     await disk("cannot record the outcome", () => writeOutcome(dir, outcome!));
+    deps.metrics?.files.inc({ state: outcome.state });
+    if (outcome.state === "done") deps.metrics?.downloadedBytes.inc(outcome.bytes);
     const fields = { job: req.jobId, index: req.index, bytes: outcome.bytes, ms: Date.now() - started };
     if (outcome.state === "done") log.info("downloaded", { ...fields, name: outcome.name });
     else log.info("download failed", { ...fields, url: req.url.slice(0, 200), error: outcome.error });

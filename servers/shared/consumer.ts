@@ -27,6 +27,7 @@ import type { ConfirmChannel, ConsumeMessage } from "amqplib";
 import type { Attachable } from "./broker.ts";
 import type { Logger } from "./log.ts";
 import { InFlight } from "./shutdown.ts";
+import { sleep } from "./sleep.ts";
 import { RETRY_EXCHANGE, type WorkQueue } from "./topology.ts";
 
 /** The header holding how many attempts at a message have failed. */
@@ -72,13 +73,6 @@ function failedAttempts(m: Pick<ConsumeMessage, "fields" | "properties">): numbe
   return (Number.isSafeInteger(n) && n > 0 ? n : 0) + (m.fields.redelivered ? 1 : 0);
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-  });
-
 export class Consumer<T> implements Attachable {
   private ch: ConfirmChannel | null = null;
   private tag: string | null = null;
@@ -91,6 +85,11 @@ export class Consumer<T> implements Attachable {
   /** Messages being handled now. */
   get inFlight(): number {
     return this.inflight.size;
+  }
+
+  /** Whether a message with this `key` is being handled (or waits behind one) in this process. */
+  isActive(key: string): boolean {
+    return this.chains.has(key);
   }
 
   async attach(ch: ConfirmChannel): Promise<void> {

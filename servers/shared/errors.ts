@@ -3,7 +3,7 @@
  * The few error classes whose type decides what happens next. Code branches
  * on `instanceof`, never on message text: a `MalformedMessage` is
  * dead-lettered, a `DownloadFailed` fails its file with a message for
- * people, and anything else thrown while handling a message (a
+ * people (a `RetryableDownload` after retries), and anything else thrown while handling a message (a
  * `TransientError`, or a bug) is retried by the consumer runtime.
  */
 
@@ -18,6 +18,18 @@ export class MalformedMessage extends LinkpackError {
 /** One URL cannot be fetched (refused address, HTTP error, too large...): fail that file, message is for people. */
 export class DownloadFailed extends LinkpackError {
   override name = "DownloadFailed";
+}
+
+/**
+ * A download that may work if tried again (a 503, a connection reset or cut
+ * short, a timeout): the downloader retries it with a backoff before the
+ * file fails. `retryAfterMs`: what the server asked for (Retry-After).
+ */
+export class RetryableDownload extends DownloadFailed {
+  override name = "RetryableDownload";
+  constructor(message: string, readonly retryAfterMs?: number) {
+    super(message);
+  }
 }
 
 /** A passing fault (broker down, compressor unreachable, shutting down): try again later. */

@@ -28,6 +28,8 @@ export interface FileOutcome {
   bytes: number;
   /** CRC-32 of the bytes, computed while downloading (for "done") */
   crc32: number | null;
+  /** SHA-256 of the bytes (hex), computed while downloading (for "done"; absent in older outcomes) */
+  sha256?: string | null;
   error: string | null;
 }
 

@@ -4,7 +4,7 @@
  * that folds a progress event into it. The web server's store, the SSE bridge
  * and the page all use this one shape.
  */
-import type { FileState, JobEvent } from "./messages.ts";
+import type { FileState, JobEvent, RetryNote } from "./messages.ts";
 
 export type JobStatus = "queued" | "downloading" | "compressing" | "ready" | "failed";
 
@@ -19,6 +19,10 @@ export interface FileView {
   /** epoch ms of the first and latest progress (for speed); not in the contract, extra */
   started_at: number | null;
   updated_at: number | null;
+  /** while downloading: the next attempt after a failure that may pass, and when (epoch ms); else null */
+  retry: RetryNote | null;
+  /** SHA-256 of the downloaded file (hex), once done */
+  sha256: string | null;
 }
 
 export interface JobView {
@@ -42,7 +46,7 @@ export function newJob(id: string, urls: string[], createdAt = new Date()): JobV
     id,
     state: "queued",
     created_at: createdAt.toISOString(),
-    files: urls.map((url, index) => ({ index, url, name: null, state: "queued", bytes: 0, total: null, error: null, started_at: null, updated_at: null })),
+    files: urls.map((url, index) => ({ index, url, name: null, state: "queued", bytes: 0, total: null, error: null, started_at: null, updated_at: null, retry: null, sha256: null })),
     compress: { percent: 0 },
     link: null,
     expires_at: null,
@@ -75,6 +79,8 @@ export function applyEvent(job: JobView, ev: JobEvent): JobView {
         error: ev.error,
         started_at: f.started_at ?? ev.at,
         updated_at: ev.at,
+        retry: ev.state === "downloading" ? (ev.retry ?? null) : null,
+        sha256: ev.sha256 ?? f.sha256 ?? null,
       };
       if (next.state === "queued") next.state = "downloading";
       break;

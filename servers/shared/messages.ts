@@ -15,9 +15,15 @@ export interface DownloadRequest { v: 1; jobId: string; index: number; total: nu
 export interface CompressRequest { v: 1; jobId: string; total?: number }
 
 export type FileState = "queued" | "downloading" | "done" | "failed";
+/** A download that failed in a way that may pass, waiting to be tried again. */
+export interface RetryNote { attempt: number; attempts: number; at: number; reason: string }
 export interface FileEvent {
   v: 1; type: "file"; jobId: string; index: number; total: number; url: string;
   name: string | null; state: FileState; bytes: number; size: number | null; error: string | null; at: number;
+  /** while state is "downloading": the next attempt, if one is waited for */
+  retry?: RetryNote | null;
+  /** SHA-256 of the file (hex), on its "done" event */
+  sha256?: string | null;
 }
 export interface CompressEvent { v: 1; type: "compress"; jobId: string; percent: number; at: number }
 export interface LinkEvent { v: 1; type: "link"; jobId: string; link: string; expiresAt: string; bytes: number; entries: number; at: number }
@@ -58,6 +64,18 @@ const jobId = (o: Record<string, unknown>) => {
   return o.jobId;
 };
 
+function retryNote(x: unknown): RetryNote {
+  if (typeof x !== "object" || x === null) throw new MalformedMessage("field retry must be an object");
+  const r = x as Record<string, unknown>;
+  return { attempt: int(r, "attempt", 1), attempts: int(r, "attempts", 1), at: int(r, "at"), reason: str(r, "reason") };
+}
+
+const sha256 = (o: Record<string, unknown>) => {
+  const x = str(o, "sha256");
+  if (!/^[0-9a-f]{64}$/.test(x)) throw new MalformedMessage("field sha256 must be 64 hex characters");
+  return x;
+};
+
 export function parseDownloadRequest(buf: Buffer | string): DownloadRequest {
   const o = obj(buf);
   const total = int(o, "total", 1);
@@ -86,6 +104,7 @@ export function parseProgressEvent(buf: Buffer | string): ProgressEvent {
         v: 1, type: "file", jobId: jobId(o), index: int(o, "index"), total: int(o, "total", 1), url: str(o, "url"),
         name: o.name == null ? null : str(o, "name"), state, bytes: int(o, "bytes"),
         size: o.size == null ? null : int(o, "size"), error: o.error == null ? null : str(o, "error"), at: int(o, "at"),
+        retry: o.retry == null ? null : retryNote(o.retry), sha256: o.sha256 == null ? null : sha256(o),
       };
     }
     case "compress":

@@ -4,7 +4,7 @@
  * both on page load and for every `file-<index>` event.
  */
 import type { FileView } from "../../servers/shared/jobstate.ts";
-import { bytes, fileName, fileSpeed, host, speed } from "../format.ts";
+import { bytes, fileName, fileSpeed, host, retryText, speed } from "../format.ts";
 import { partName } from "../parts.ts";
 import { Bar } from "./Bar.tsx";
 
@@ -38,6 +38,7 @@ export function FileRowBody(p: { file: FileView }) {
   const value = f.state === "done" ? 1 : f.state === "failed" ? 0 : f.total ? f.bytes : f.state === "queued" ? 0 : null;
   const max = f.state === "done" ? 1 : f.total || 1;
   const pct = f.state === "done" ? "100%" : f.total ? `${Math.floor((100 * f.bytes) / f.total)}%` : "";
+  const retry = retryText(f, Date.now());
   return (
     <div class={`file-body state-${f.state}`}>
       <div class="file-head">
@@ -56,6 +57,11 @@ export function FileRowBody(p: { file: FileView }) {
       <p class="file-url">
         <a href={f.url} rel="noreferrer noopener" target="_blank">{f.url}</a>
       </p>
+      {retry && (
+        <p class="file-retry" role="status">
+          {retry}
+        </p>
+      )}
       {f.error && (
         <p class="file-error" role="status">
           Could not download this file: {f.error}

@@ -75,6 +75,10 @@ const config: DownloadConfig = {
   PROGRESS_INTERVAL_MS: 50,
   MAX_FILE_BYTES: 1_000_000,
   MAX_JOB_BYTES: 2_000_000,
+  // one attempt unless a test asks for retries (the retry tests below)
+  DOWNLOAD_RETRIES: 0,
+  DOWNLOAD_RETRY_BASE_MS: 10,
+  RETRY_AFTER_MAX_SECONDS: 1,
 };
 
 async function get(url: string, opts: { config?: Partial<DownloadConfig>; resolver?: Resolver; ca?: string; dir?: string; index?: number } = {}) {
@@ -309,5 +313,85 @@ describe("failures a person can read", () => {
   test("non-http schemes and garbage", async () => {
     expect((await get("ftp://example.com/x")).outcome.error).toBe("only http and https URLs can be downloaded, not ftp:");
     expect((await get("::not a url::")).outcome.error).toBe("not a valid URL");
+  });
+});
+
+describe("flaky sources: retried and resumed", () => {
+  const retrying = { DOWNLOAD_RETRIES: 3 };
+  const sha256 = (b: Uint8Array) => new Bun.CryptoHasher("sha256").update(b).digest("hex");
+  /** A body that sends `part`, then breaks off (the connection ends early). */
+  const breaking = (part: Uint8Array) => {
+    let sent = false;
+    return new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (!sent) return void ((sent = true), c.enqueue(part));
+        await Bun.sleep(30);
+        c.error(new Error("cut"));
+      },
+    });
+  };
+
+  test("503 twice, then the file: done, each retry announced with its attempt and reason", async () => {
+    let n = 0;
+    routes.set("/flaky/a.bin", () => (++n <= 2 ? new Response("busy", { status: 503 }) : new Response(BODY)));
+    const { outcome, events } = await get(`${base}/flaky/a.bin`, { config: retrying });
+    expect(outcome).toMatchObject({ state: "done", bytes: BODY.length, error: null, sha256: sha256(BODY) });
+    expect(hits.get("/flaky/a.bin")).toBe(3);
+    const notes = events.filter((e) => e.retry).map((e) => [e.retry!.attempt, e.retry!.attempts, e.retry!.reason]);
+    expect(notes).toEqual([[2, 4, "HTTP 503 Service Unavailable"], [3, 4, "HTTP 503 Service Unavailable"]]);
+  });
+
+  test("Retry-After is honoured, up to its cap", async () => {
+    let n = 0;
+    routes.set("/flaky/later.bin", () => (++n === 1 ? new Response("later", { status: 429, headers: { "retry-after": "3600" } }) : new Response(BODY)));
+    const { outcome, events } = await get(`${base}/flaky/later.bin`, { config: retrying });
+    expect(outcome.state).toBe("done");
+    const ev = events.find((e) => e.retry)!;
+    expect(ev.retry!.at - ev.at).toBeGreaterThanOrEqual(1000 - 20); // RETRY_AFTER_MAX_SECONDS = 1 here, not an hour
+    expect(ev.retry!.at - ev.at).toBeLessThanOrEqual(1000 + 20);
+  });
+
+  test("cut off at 60 %: the retry asks for the rest with Range and If-Range, and the file is whole", async () => {
+    const cut = Math.floor(BODY.length * 0.6);
+    const asked: (string | null)[][] = [];
+    routes.set("/flaky/cut.bin", (req) => {
+      asked.push([req.headers.get("range"), req.headers.get("if-range")]);
+      const range = req.headers.get("range");
+      if (range) {
+        const from = Number(/^bytes=(\d+)-$/.exec(range)![1]);
+        return new Response(BODY.subarray(from), { status: 206, headers: { etag: '"v1"', "content-range": `bytes ${from}-${BODY.length - 1}/${BODY.length}` } });
+      }
+      // the whole length is declared, then the connection ends after 60 %
+      return new Response(breaking(BODY.subarray(0, cut)), { headers: { etag: '"v1"', "content-length": String(BODY.length) } });
+    });
+    const { outcome, dir } = await get(`${base}/flaky/cut.bin`, { config: retrying });
+    expect(outcome).toMatchObject({ state: "done", bytes: BODY.length, crc32: crc32(BODY), sha256: sha256(BODY) });
+    expect(asked[0]).toEqual([null, null]);
+    expect(asked[1]![0]).toMatch(/^bytes=\d+-$/);
+    expect(Number(/^bytes=(\d+)-$/.exec(asked[1]![0]!)![1])).toBeGreaterThan(0);
+    expect(asked[1]![1]).toBe('"v1"');
+    expect(new Uint8Array(readFileSync(`${dir}/${outcome.file}`)).every((b, i) => b === BODY[i])).toBe(true);
+  });
+
+  test("a server that ignores Range gets a clean restart, and the file is still whole", async () => {
+    let n = 0;
+    routes.set("/flaky/norange.bin", () => {
+      if (++n > 1) return new Response(BODY, { headers: { etag: '"v1"' } }); // 200, whatever was asked
+      return new Response(breaking(BODY.subarray(0, 1000)), { headers: { etag: '"v1"', "content-length": String(BODY.length) } });
+    });
+    const { outcome, dir } = await get(`${base}/flaky/norange.bin`, { config: retrying });
+    expect(outcome).toMatchObject({ state: "done", bytes: BODY.length, sha256: sha256(BODY) });
+    expect(readFileSync(`${dir}/${outcome.file}`).equals(Buffer.from(BODY))).toBe(true);
+  });
+
+  test("permanent failures are not retried; the last of many attempts names them", async () => {
+    routes.set("/flaky/gone.bin", () => new Response("no", { status: 404 }));
+    const gone = await get(`${base}/flaky/gone.bin`, { config: retrying });
+    expect([gone.outcome.error, hits.get("/flaky/gone.bin")]).toEqual(["HTTP 404 Not Found", 1]);
+    routes.set("/flaky/down.bin", () => new Response("down", { status: 502 }));
+    const down = await get(`${base}/flaky/down.bin`, { config: retrying });
+    expect([down.outcome.error, hits.get("/flaky/down.bin")]).toEqual(["HTTP 502 Bad Gateway (after 4 attempts)", 4]);
+    const refused = await get(`http://127.0.0.1:${closedPort}/x.bin`, { config: { DOWNLOAD_RETRIES: 1 } });
+    expect(refused.outcome.error).toBe("connection refused (after 2 attempts)");
   });
 });
