@@ -38,6 +38,7 @@ export function renderNginx(c: Config, secrets: { linkSecret: string; internalTo
   const userLine = root && !worldTraversable(c.ARCHIVES_DIR) ? "user root;  # archive folder not reachable by nobody" : "";
   const vars: Record<string, string | number> = {
     NGINX_DIR: dir,
+    NGINX_PID_FILE: c.NGINX_PID_FILE,
     USER_LINE: userLine,
     HOST: c.HOST,
     NGINX_PORT: c.NGINX_PORT,

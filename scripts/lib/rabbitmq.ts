@@ -15,6 +15,7 @@ import { childEnv } from "./procs.ts";
 import { credentialFile } from "../../servers/shared/brokerauth.ts";
 import { PERMISSIONS, ROLES, userName } from "../../servers/shared/permissions.ts";
 import { ensureSecretFile } from "../../servers/shared/secrets.ts";
+import { POLICIES } from "../../servers/shared/topology.ts";
 
 export const RABBIT_BIN = "/usr/lib/rabbitmq/bin";
 
@@ -41,7 +42,7 @@ function passwordHash(password: string): string {
   return Buffer.concat([salt, createHash("sha256").update(Buffer.concat([salt, Buffer.from(password)])).digest()]).toString("base64");
 }
 
-/** The broker's users, permissions and topic permissions, from the role password files (minted if missing). */
+/** The broker's users, permissions, topic permissions (from the role password files, minted if missing) and policies. */
 export function brokerDefinitions(c: Config): object {
   const vhost = "/";
   const users = ROLES.map((role) => ({
@@ -57,7 +58,8 @@ export function brokerDefinitions(c: Config): object {
   const topic_permissions = ROLES.flatMap((role) =>
     Object.entries(PERMISSIONS[role].topics ?? {}).map(([exchange, [write, read]]) => ({ user: userName(role), vhost, exchange, write, read })),
   );
-  return { users, vhosts: [{ name: vhost }], permissions, topic_permissions };
+  const policies = POLICIES.map((p) => ({ vhost, ...p }));
+  return { users, vhosts: [{ name: vhost }], permissions, topic_permissions, policies };
 }
 
 /** Environment for the node and its CLI tools (never /usr/sbin's wrappers, which switch user). */
@@ -99,6 +101,8 @@ export function prepareRabbit(c: Config): void {
       `log.console = true`,
       `log.console.level = warning`,
       `log.file.level = info`,
+      `log.file.rotation.size = ${c.LOG_MAX_BYTES}`,
+      `log.file.rotation.count = 1`,
       `definitions.import_backend = local_filesystem`,
       `definitions.local.path = ${p.definitions}`,
       ``,

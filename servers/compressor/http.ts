@@ -11,6 +11,7 @@
 import { Hono } from "hono";
 import { isId } from "../shared/ids.ts";
 import { TOKEN_HEADER, tokenMatches } from "../shared/secrets.ts";
+import { metricsResponse, type Metrics } from "../shared/metrics.ts";
 import type { Records } from "./records.ts";
 
 export interface HttpDeps {
@@ -21,6 +22,8 @@ export interface HttpDeps {
   /** publishes the compress request; resolves once the broker confirmed it */
   request(jobId: string, total: number): Promise<void>;
   healthy(): boolean;
+  /** `GET /metrics` (internal port, no token) */
+  metrics?: Metrics;
   /** how long to wait for the broker's confirm before answering 503 */
   confirmTimeoutMs?: number;
 }
@@ -37,6 +40,10 @@ async function fileCount(req: Request): Promise<number | null> {
 export function compressorApp(deps: HttpDeps): Hono {
   const app = new Hono();
   app.get("/healthz", (c) => (deps.healthy() ? c.text("ok") : c.text("broker unreachable", 503)));
+  if (deps.metrics) {
+    const m = deps.metrics;
+    app.get("/metrics", () => metricsResponse(m));
+  }
   app.use("/jobs/*", async (c, next) => {
     if (!tokenMatches(c.req.header(TOKEN_HEADER), deps.token)) return c.json({ error: "forbidden" }, 403);
     await next();

@@ -9,6 +9,8 @@ import { brokerUrl } from "../shared/brokerauth.ts";
 import { Consumer } from "../shared/consumer.ts";
 import { allAccountedFor, jobDir, readOutcomes } from "../shared/jobfiles.ts";
 import { createLogger } from "../shared/log.ts";
+import { createMetrics } from "../shared/metrics.ts";
+import { keepLogUnder } from "../shared/logcap.ts";
 import { encode, type CompressRequest } from "../shared/messages.ts";
 import { internalToken, linkSecret } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
@@ -18,9 +20,11 @@ import { compressConsumer } from "./consumer.ts";
 import { compressorApp } from "./http.ts";
 import { compressJob, failJob, type JobDeps } from "./job.ts";
 import { Records } from "./records.ts";
+import { sweep } from "./sweeper.ts";
 
 const config = loadConfig();
 const log = createLogger("compressor", config.LOG_LEVEL);
+keepLogUnder(config.LOG_MAX_BYTES);
 const records = new Records(config);
 const removed = await clearPartials(config);
 if (removed > 0) log.info("removed partial archives left by a previous run", { removed });
@@ -30,8 +34,10 @@ const broker = await Broker.open({
   log,
   needs: { exchanges: [WORK_EXCHANGE, PROGRESS_EXCHANGE, RETRY_EXCHANGE], queues: [COMPRESS_QUEUE] },
 });
+const metrics = createMetrics("compressor");
 const jobDeps: JobDeps = {
   config,
+  metrics,
   secret: linkSecret(config),
   records,
   log,
@@ -52,13 +58,26 @@ const app = compressorApp({
   token: internalToken(config),
   accountedFor: async (jobId, total) => allAccountedFor(await readOutcomes(jobDir(config, jobId)), total),
   healthy: () => broker.connected,
+  metrics,
   request: (jobId, total) => broker.publish(WORK_EXCHANGE, keys.compress(jobId), encode({ v: 1, jobId, total } satisfies CompressRequest)),
 });
 const server = Bun.serve({ hostname: config.HOST, port: config.COMPRESSOR_PORT, fetch: app.fetch });
+
+// Expired archives, records past retention and stalled jobs, every SWEEP_INTERVAL_SECONDS.
+let sweeping: Promise<unknown> | null = null;
+const sweepNow = () => {
+  sweeping ??= sweep({ config, secret: jobDeps.secret, records, log, fail: (jobId, error) => failJob(jobDeps, jobId, error), busy: (jobId) => consumer.isActive(jobId) })
+    .then((n) => Object.values(n).some((x) => x > 0) && log.info("swept", { ...n }))
+    .catch((err) => log.error("sweep failed", { err }))
+    .finally(() => (sweeping = null));
+};
+const sweeper = setInterval(sweepNow, config.SWEEP_INTERVAL_SECONDS * 1000);
+sweepNow();
 log.info("ready", { http: `${config.HOST}:${server.port}` });
 
 onShutdown(log, [
   ["stop HTTP intake", () => server.stop()],
+  ["stop sweeping", () => (clearInterval(sweeper), sweeping)],
   // the current job may finish; an unfinished one goes back to the queue
   ["finish or hand back the current job", () => consumer.stop(15_000)],
   ["close broker", () => broker.close()],

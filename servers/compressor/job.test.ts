@@ -69,7 +69,8 @@ describe("compressJob", () => {
     expect(existsSync(jobDir(config, id))).toBe(false);
 
     const zip = unzipSync(new Uint8Array(await Bun.file(path).arrayBuffer()));
-    expect(Object.keys(zip)).toEqual(["cat.jpg", "notes.txt", "cat (2).jpg"]);
+    // the files in order, then the archive's own: the manifest, and the list of failed URLs (one failed)
+    expect(Object.keys(zip)).toEqual(["cat.jpg", "notes.txt", "cat (2).jpg", "MANIFEST.sha256", "FAILED.txt"]);
     expect(new TextDecoder().decode(zip["cat (2).jpg"])).toBe("second cat".repeat(10));
 
     const types = events.map((e) => e.ev.type);

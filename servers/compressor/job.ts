@@ -13,6 +13,7 @@ import type { Config } from "../shared/config.ts";
 import { allAccountedFor, jobDir, readOutcomes, type FileOutcome } from "../shared/jobfiles.ts";
 import { archiveFolder, jobLink } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
+import type { Metrics } from "../shared/metrics.ts";
 import type { CompressRequest, JobEvent } from "../shared/messages.ts";
 import { keys } from "../shared/topology.ts";
 import { partialPath, publishArchive } from "./archive.ts";
@@ -20,7 +21,8 @@ import { ArchiveTooLarge } from "./errors.ts";
 import { EntryNames } from "../shared/names.ts";
 import { Progress } from "./progress.ts";
 import type { JobRecord, Records } from "./records.ts";
-import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES, type ZipSource } from "./zipwriter.ts";
+import { manifestEntries } from "./manifest.ts";
+import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES } from "./zipwriter.ts";
 
 export interface JobDeps {
   config: Pick<Config, "DOWNLOADS_DIR" | "ARCHIVES_DIR" | "PUBLIC_URL" | "LINK_TTL_SECONDS">;
@@ -33,19 +35,24 @@ export interface JobDeps {
   progressIntervalMs?: number;
   /** archive size limit (ZIP32_LIMIT; smaller in tests) */
   limit?: number;
+  metrics?: Pick<Metrics, "archives">;
 }
 
 export type JobResult = "ready" | "failed" | "already-finished" | "incomplete";
+
+const isDiskFull = (err: unknown) => ["ENOSPC", "EDQUOT"].includes(String((err as { code?: unknown })?.code));
 
 /** A generous upper bound of the zip's size (deflate never grows data by more than ~0.1%). */
 function estimateZipBytes(files: { name: string; bytes: number }[]): number {
   return files.reduce((n, f) => n + Math.ceil(f.bytes * 1.001) + 128 + 2 * Buffer.byteLength(f.name), 1024 * 1024);
 }
 
+type Source = { name: string; path: string; bytes: number; crc32: number | null; sha256: string | null };
+
 /** The downloaded files that are really there, with their entry names. */
-async function sources(dir: string, outcomes: FileOutcome[], log: Logger): Promise<(ZipSource & { bytes: number; crc32: number | null })[]> {
+async function sources(dir: string, outcomes: FileOutcome[], log: Logger): Promise<Source[]> {
   const names = new EntryNames();
-  const out: (ZipSource & { bytes: number; crc32: number | null })[] = [];
+  const out: Source[] = [];
   for (const o of outcomes) {
     if (o.state !== "done" || !o.file || basename(o.file) !== o.file) continue;
     const path = `${dir}/${o.file}`;
@@ -53,7 +60,7 @@ async function sources(dir: string, outcomes: FileOutcome[], log: Logger): Promi
       log.warn("downloaded file missing; left out", { index: o.index, file: o.file });
       continue;
     }
-    out.push({ name: names.take(o.name, o.index), path, bytes: o.bytes, crc32: o.crc32 });
+    out.push({ name: names.take(o.name, o.index), path, bytes: o.bytes, crc32: o.crc32, sha256: o.sha256 ?? null });
   }
   return out;
 }
@@ -76,6 +83,7 @@ async function announce(deps: JobDeps, rec: JobRecord, progress: Progress | null
 /** Records, announces and cleans up a finished job. */
 async function finish(deps: JobDeps, rec: JobRecord, progress: Progress | null): Promise<JobResult> {
   await deps.records.put(rec);
+  deps.metrics?.archives.inc({ state: rec.state });
   await announce(deps, rec, progress);
   await deps.records.put({ ...rec, announced: true });
   await rm(jobDir(deps.config, rec.jobId), { recursive: true, force: true });
@@ -119,7 +127,7 @@ export async function compressJob(deps: JobDeps, req: Pick<CompressRequest, "job
     return finish(deps, failedRecord(jobId, error), null);
   }
   const limit = deps.limit ?? ZIP32_LIMIT;
-  if (files.length > ZIP32_MAX_ENTRIES || estimateZipBytes(files) > limit)
+  if (files.length + 2 > ZIP32_MAX_ENTRIES || estimateZipBytes(files) > limit)
     return finish(deps, failedRecord(jobId, "the files are too big for one archive (a zip without zip64 holds at most 4 GiB)"), null);
 
   const total = files.reduce((n, f) => n + f.bytes, 0);
@@ -131,23 +139,25 @@ export async function compressJob(deps: JobDeps, req: Pick<CompressRequest, "job
   const partial = await partialPath(deps.config, jobId);
   let result: Awaited<ReturnType<typeof writeZip>>;
   try {
-    result = await writeZip(partial, files, { onProgress: (done) => progress.update(done), signal, limit });
+    const own = await manifestEntries(files, outcomes.filter((o) => o.state === "failed"));
+    result = await writeZip(partial, [...files, ...own], { onProgress: (done) => progress.update(done), signal, limit });
   } catch (err) {
     await rm(partial, { force: true });
     if (err instanceof ArchiveTooLarge) return finish(deps, failedRecord(jobId, "the files are too big for one archive (a zip without zip64 holds at most 4 GiB)"), progress);
+    // A full disk does not empty itself by trying again: the job fails at once, saying why.
+    if (isDiskFull(err)) return finish(deps, failedRecord(jobId, "there was not enough disk space on the server to build the archive"), progress);
     throw err;
   }
-  for (const [i, e] of result.entries.entries()) {
-    const f = files[i]!;
-    if (f.crc32 !== null && (f.crc32 >>> 0) !== e.crc32) deps.log.warn("file changed since download (CRC differs); archived as it is on disk", { jobId, entry: e.name });
+  for (const [i, f] of files.entries()) {
+    if (f.crc32 !== null && (f.crc32 >>> 0) !== result.entries[i]!.crc32) deps.log.warn("file changed since download (CRC differs); archived as it is on disk", { jobId, entry: f.name });
   }
 
   await publishArchive(deps.config, partial, archiveFolder(deps.secret, jobId), jobId);
   const expires = Math.floor(Date.now() / 1000) + deps.config.LINK_TTL_SECONDS;
   const link = jobLink({ publicUrl: deps.config.PUBLIC_URL, secret: deps.secret, jobId, expires });
-  deps.log.info("archive ready", { jobId, entries: result.entries.length, bytes: result.bytes, input: total });
+  deps.log.info("archive ready", { jobId, entries: files.length, bytes: result.bytes, input: total });
   return finish(deps, {
-    jobId, state: "ready", link, expiresAt: new Date(expires * 1000).toISOString(), bytes: result.bytes, entries: result.entries.length,
+    jobId, state: "ready", link, expiresAt: new Date(expires * 1000).toISOString(), bytes: result.bytes, entries: files.length,
     error: null, announced: false, finishedAt: new Date().toISOString(),
   }, progress);
 }

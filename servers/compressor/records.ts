@@ -5,7 +5,7 @@
  * finished, never build it again"; `announced` says whether its final events
  * went out (a crash in between re-announces the same link, never a new one).
  */
-import { mkdir, open, readFile, rename } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import type { Config } from "../shared/config.ts";
 import { finishedJobRecord, finishedJobsDir } from "../shared/jobfiles.ts";
 
@@ -20,6 +20,8 @@ export interface JobRecord {
   error: string | null;
   announced: boolean;
   finishedAt: string;
+  /** the archive was deleted because its link expired (sweeper.ts) */
+  swept?: boolean;
 }
 
 export class Records {
@@ -40,6 +42,17 @@ export class Records {
     } catch {
       return null;
     }
+  }
+
+  /** The ids of every finished job on record. */
+  async ids(): Promise<string[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return names.filter((n) => /^[0-9a-f]{32}\.json$/.test(n)).map((n) => n.slice(0, 32));
+  }
+
+  /** Forgets the job (retention is over). */
+  async remove(jobId: string): Promise<void> {
+    await rm(this.path(jobId), { force: true });
   }
 
   /** Writes the record durably and atomically (temporary file, fsync, rename). */

@@ -18,12 +18,8 @@ export const ZIP32_LIMIT = 0xffff_ffff;
 export const ZIP32_MAX_ENTRIES = 0xffff;
 const CHUNK = 1024 * 1024;
 
-export interface ZipSource {
-  /** entry name (already safe and unique) */
-  name: string;
-  /** file to read */
-  path: string;
-}
+/** One entry: a file to read, or bytes in memory (the archive's own small files). */
+export type ZipSource = { name: string; path: string } | { name: string; data: Uint8Array<ArrayBuffer> };
 
 export interface WrittenEntry {
   name: string;
@@ -92,12 +88,13 @@ interface Counter {
  * else a big file's first chunk is sampled.
  */
 async function addEntry(zip: Zip, sink: Sink, src: ZipSource, opts: WriteOptions, counter: Counter): Promise<WrittenEntry> {
-  const fh = await open(src.path, "r");
+  const data = "data" in src ? src.data : null;
+  const fh = "path" in src ? await open(src.path, "r") : null;
   try {
-    const st = await fh.stat();
+    const st = fh ? await fh.stat() : { size: data!.length, mtime: new Date() };
     const byName = methodByName(src.name);
     const oneShot = byName === null && st.size <= ONE_SHOT_MAX;
-    let chunk = await readChunk(fh, oneShot ? st.size : CHUNK);
+    let chunk = fh ? await readChunk(fh, oneShot ? st.size : CHUNK) : data!;
     let method: Method = byName ?? "store";
     let whole: Bytes | null = null;
     if (oneShot) {
@@ -116,7 +113,7 @@ async function addEntry(zip: Zip, sink: Sink, src: ZipSource, opts: WriteOptions
       size += chunk.length;
       crc = crc32(chunk, crc);
       const out = whole ?? (deflater ? deflater.push(chunk) : chunk);
-      const next = oneShot || chunk.length === 0 ? EMPTY : await readChunk(fh, CHUNK);
+      const next = !fh || oneShot || chunk.length === 0 ? EMPTY : await readChunk(fh, CHUNK);
       const last = next.length === 0;
       const tail = last && deflater ? deflater.finish() : EMPTY;
       compressed += out.length + tail.length;
@@ -135,7 +132,7 @@ async function addEntry(zip: Zip, sink: Sink, src: ZipSource, opts: WriteOptions
     }
     return { name: src.name, method, size, compressedSize: compressed, crc32: crc >>> 0 };
   } finally {
-    await fh.close();
+    await fh?.close();
   }
 }
 

@@ -12,6 +12,7 @@
 import { stat } from "node:fs/promises";
 import { archiveFile, linkKey } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
+import { metricsResponse, type Metrics } from "../shared/metrics.ts";
 import { TOKEN_HEADER, tokenMatches } from "../shared/secrets.ts";
 import type { Ledger } from "./ledger.ts";
 import { archiveInfo, startOffset } from "./range.ts";
@@ -24,6 +25,7 @@ export interface GuardDeps {
   /** nginx's send_timeout: a vanished holder frees its lease within it */
   sendTimeoutS: number;
   healthy(): Promise<boolean>;
+  metrics?: Metrics;
 }
 
 const RESUME = "resume your own interrupted download instead (curl -C - or Resume in your browser)";
@@ -40,6 +42,7 @@ export function guardHandler(deps: GuardDeps): (req: Request) => Promise<Respons
   return async (req) => {
     const { pathname } = new URL(req.url);
     if (pathname === "/healthz") return (await deps.healthy()) ? new Response("ok") : new Response("not ready", { status: 503 });
+    if (pathname === "/metrics" && deps.metrics) return metricsResponse(deps.metrics);
     if (pathname !== "/lease") return new Response("not found", { status: 404 });
     if (!tokenMatches(req.headers.get(TOKEN_HEADER), deps.internalToken)) return new Response("forbidden", { status: 403 });
     const key = linkKey(req.headers.get("x-original-uri"));

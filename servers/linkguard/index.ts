@@ -8,6 +8,8 @@
 import { loadConfig } from "../shared/config.ts";
 import { openDb } from "../shared/db.ts";
 import { createLogger } from "../shared/log.ts";
+import { createMetrics } from "../shared/metrics.ts";
+import { keepLogUnder } from "../shared/logcap.ts";
 import { internalToken } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
 import { Burner } from "./burner.ts";
@@ -17,11 +19,12 @@ import { LogTailer } from "./tailer.ts";
 
 const config = loadConfig();
 const log = createLogger("linkguard", config.LOG_LEVEL);
+keepLogUnder(config.LOG_MAX_BYTES);
 const token = internalToken(config);
 const db = await openDb(config.STATE_DIR, "linkguard");
 const ledger = await Ledger.open(db, { leaseMs: config.LINK_LEASE_SECONDS * 1000, overlapBytes: config.LINK_RESUME_OVERLAP_BYTES });
 const burner = new Burner(ledger, config.ARCHIVES_DIR, log);
-const tailer = new LogTailer(config.GUARD_LOG_FILE, ledger, log, (keys) => burner.burn(keys));
+const tailer = new LogTailer({ path: config.GUARD_LOG_FILE, nginxPidFile: config.NGINX_PID_FILE, maxBytes: config.LOG_MAX_BYTES }, ledger, log, (keys) => burner.burn(keys));
 await tailer.poll(); // catch up on what nginx logged while the guard was down
 tailer.start();
 
@@ -39,6 +42,7 @@ const server = Bun.serve({
     internalToken: token,
     log,
     sendTimeoutS: config.LINK_SEND_TIMEOUT_SECONDS,
+    metrics: createMetrics("linkguard"),
     healthy: async () => (await db.sql`SELECT 1 AS ok`).length === 1,
   }),
 });

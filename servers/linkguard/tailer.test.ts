@@ -1,11 +1,12 @@
 import { afterAll, expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { openDb } from "../shared/db.ts";
 import { createLogger } from "../shared/log.ts";
 import { parseLine } from "./accesslog.ts";
 import { Ledger } from "./ledger.ts";
 import { LogTailer } from "./tailer.ts";
+import { until } from "../../test/support/wait.ts";
 
 const dir = mkdtempSync(`${tmpdir()}/tailer-`);
 const db = await openDb(dir, "linkguard");
@@ -27,7 +28,7 @@ test("lines are applied once, in order, from the saved position; a replaced file
   const ledger = await Ledger.open(db, { leaseMs: 60_000, overlapBytes: 0 });
   const path = `${dir}/guard.log`;
   const usedUp: string[] = [];
-  const tail = () => new LogTailer(path, ledger, log, async (k) => void usedUp.push(...k));
+  const tail = () => new LogTailer({ path, nginxPidFile: `${dir}/no-nginx.pid`, maxBytes: 1 << 20 }, ledger, log, async (k) => void usedUp.push(...k));
   const grant = async (k: string, size: number) => {
     const r = await ledger.take(k, 0, size);
     if (r.state !== "granted") throw new Error(r.state);
@@ -44,10 +45,44 @@ test("lines are applied once, in order, from the saved position; a replaced file
   expect(usedUp).toEqual([key("c")]);
   expect(await tail().poll()).toBe(0);
 
-  // a replaced file (another inode): read from its start
+  // a file replaced by hand (another inode, not a rotation): read from its start
   const td = await grant(key("d"), 10);
-  renameSync(path, `${path}.1`);
+  renameSync(path, `${path}.old`);
   writeFileSync(path, line(key("d"), 200, 10, td));
   expect(await tail().poll()).toBe(1);
   expect(usedUp).toEqual([key("c"), key("d")]);
+});
+
+test("past the size cap the read log is moved to .1 and nginx asked to reopen; lines still written to the old file are read first", async () => {
+  const ledger = await Ledger.open(db, { leaseMs: 60_000, overlapBytes: 0 });
+  const path = `${dir}/rotating.log`;
+  const pidFile = `${dir}/nginx.pid`;
+  writeFileSync(pidFile, String(process.pid)); // this test stands in for nginx
+  let reopened = 0;
+  const onUsr1 = () => reopened++;
+  process.on("SIGUSR1", onUsr1);
+  try {
+    const usedUp: string[] = [];
+    const tailer = new LogTailer({ path, nginxPidFile: pidFile, maxBytes: 100 }, ledger, log, async (k) => void usedUp.push(...k));
+    const grant = async (k: string) => {
+      const r = await ledger.take(k, 0, 10);
+      if (r.state !== "granted") throw new Error(r.state);
+      return r.token;
+    };
+    const [t1, t2, t3] = [await grant(key("1")), await grant(key("2")), await grant(key("3"))];
+    writeFileSync(path, line(key("1"), 200, 10, t1) + line(key("2"), 200, 5, t2));
+    expect(await tailer.poll()).toBe(2);
+    await until("nginx (this test) to be asked to reopen its logs", () => reopened === 1);
+    expect(statSync(path).size).toBe(0);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    // nginx had not reopened yet: one more line lands in the moved file, then the new one gets lines
+    appendFileSync(`${path}.1`, line(key("2"), 206, 5, t2));
+    appendFileSync(path, line(key("3"), 200, 10, t3));
+    expect(await tailer.poll()).toBe(1); // the old file's last line first; the new one waits while the old is fresh
+    utimesSync(`${path}.1`, new Date(Date.now() - 10_000), new Date(Date.now() - 10_000));
+    expect(await tailer.poll()).toBe(1);
+    expect(usedUp).toEqual([key("1"), key("3")]);
+  } finally {
+    process.off("SIGUSR1", onUsr1);
+  }
 });

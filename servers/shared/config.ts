@@ -33,6 +33,9 @@ const spec = {
   MAX_JOB_BYTES: { kind: "int", def: "2147483648", doc: "most bytes in one job; past it, further files fail", contract: true, min: 1 },
   MAX_JOBS_PER_MINUTE: { kind: "int", def: "20", doc: "new jobs one client may create per minute; beyond it `429`", contract: true, min: 1 },
   MAX_ACTIVE_JOBS: { kind: "int", def: "5", doc: "unfinished jobs one client may have; beyond it `429`", contract: true, min: 1 },
+  JOB_RETENTION_SECONDS: { kind: "int", def: "604800", doc: "how long a finished job's records are kept; then its page and JSON answer `410`", contract: true, min: 1 },
+  DOWNLOAD_RETRIES: { kind: "int", def: "3", doc: "retries of a download failure that may pass (connection reset or refused, timeout, 408/425/429/5xx), resuming with `Range`", contract: true, min: 0 },
+  MIN_FREE_DISK_BYTES: { kind: "int", def: "1073741824", doc: "below this free space on the downloads or archives volume, `POST /jobs` answers `507`", contract: true, min: 0 },
   LINK_RESUME_OVERLAP_BYTES: { kind: "int", def: "16777216", doc: "how far before the delivered point a resumed download of a link may start (bytes the kernel sent but the client never got)", contract: true, min: 0 },
 
   HOST: { kind: "string", def: "127.0.0.1", doc: "address every internal listener binds to" },
@@ -45,7 +48,8 @@ const spec = {
   COMPRESSOR_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.COMPRESSOR_PORT}`, doc: "where downloaders POST finished job ids" },
   GUARD_PORT: { kind: "port", def: "3002", doc: "the link guard's internal HTTP port (nginx auth_request)" },
   GUARD_HOST: { kind: "string", def: "127.0.0.1", doc: "where nginx finds the link guard" },
-  GUARD_LOG_FILE: { kind: "path", def: (r) => `${r.RUN_DIR}/nginx/guard-access.log`, doc: "nginx's access log of link requests, which the link guard reads (from a saved offset, so a restart misses nothing)" },
+  GUARD_LOG_FILE: { kind: "path", def: (r) => `${r.RUN_DIR}/nginx/guard-access.log`, doc: "nginx's access log of link requests, which the link guard reads (from a saved offset, so a restart misses nothing) and rotates past LOG_MAX_BYTES" },
+  NGINX_PID_FILE: { kind: "path", def: (r) => `${r.RUN_DIR}/nginx/nginx.pid`, doc: "where nginx writes its master's pid (the guard asks it to reopen its log after a rotation)" },
   LINK_LEASE_SECONDS: { kind: "int", def: "3600", doc: "longest time one GET may hold a link; a lease that ends without nginx's log line counts as fully delivered", min: 1 },
   LINK_SEND_TIMEOUT_SECONDS: { kind: "int", def: "30", doc: "nginx drops a link download whose client took nothing for this long, which frees its lease", min: 1 },
   LINK_SECRET_FILE: { kind: "path", def: (r) => `${r.RUN_DIR}/secret/link-secret`, doc: "file holding the link-signing secret (made at first start; shared by every machine)" },
@@ -68,6 +72,8 @@ const spec = {
   CONNECT_TIMEOUT_MS: { kind: "int", def: "10000", doc: "time to get response headers", min: 1 },
   IDLE_TIMEOUT_MS: { kind: "int", def: "20000", doc: "a body that sends nothing for this long fails", min: 1 },
   DOWNLOAD_DEADLINE_MS: { kind: "int", def: "900000", doc: "overall time one file may take", min: 1 },
+  DOWNLOAD_RETRY_BASE_MS: { kind: "int", def: "1000", doc: "the first retry waits about this long (between half and all of it), each next one twice as long", min: 0 },
+  RETRY_AFTER_MAX_SECONDS: { kind: "int", def: "60", doc: "the longest `Retry-After` of a source that is honoured", min: 0 },
   PROGRESS_INTERVAL_MS: { kind: "int", def: "100", doc: "least time between two progress events of one file (first and last always sent)", min: 0 },
   MAX_BODY_BYTES: { kind: "int", def: "262144", doc: "largest POST /jobs body", min: 1 },
   BODY_TIMEOUT_MS: { kind: "int", def: "10000", doc: "time a POST /jobs body may take to arrive in full; slower: `408`", min: 1 },
@@ -76,7 +82,10 @@ const spec = {
   MAX_EVENT_STREAMS: { kind: "int", def: "1000", doc: "open event streams of one web process; beyond it `503`", min: 1 },
   MAX_EVENT_STREAMS_PER_CLIENT: { kind: "int", def: "20", doc: "open event streams of one client; beyond it `503`", min: 1 },
   MAX_QUEUED_FILES: { kind: "int", def: "10000", doc: "files waiting in the download queue past which a new job gets `503`", min: 1 },
+  JOB_STALL_SECONDS: { kind: "int", def: "21600", doc: "a job whose download folder saw no change for this long fails (its last messages were lost, say)", min: 1 },
+  SWEEP_INTERVAL_SECONDS: { kind: "int", def: "600", doc: "how often expired archives, old records and stalled jobs are cleaned up", min: 1 },
   LOG_LEVEL: { kind: "string", def: "info", doc: "debug, info, warn or error" },
+  LOG_MAX_BYTES: { kind: "int", def: "10485760", doc: "a process's log past this size is moved to `<name>.log.1` and started afresh (the broker's likewise)", min: 1024 },
 } satisfies Record<string, Spec>;
 
 export type ConfigKey = keyof typeof spec;

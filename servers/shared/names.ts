@@ -63,9 +63,13 @@ export function isSafeName(name: string): boolean {
   return name !== "" && sanitizeName(name) === name;
 }
 
+/** Entry names the archive keeps for itself (its manifest and its list of failed URLs): a downloaded file never gets one. */
+export const MANIFEST_NAME = "MANIFEST.sha256";
+export const FAILED_NAME = "FAILED.txt";
+
 /** Hands out unique, safe entry names for one archive, in the order asked, also for case-insensitive file systems. */
 export class EntryNames {
-  private readonly taken = new Set<string>();
+  private readonly taken = new Set<string>([MANIFEST_NAME, FAILED_NAME].map((n) => n.toLowerCase()));
 
   /** A safe name for `name` (`file-<index+1>` if nothing usable), with ` (2)`, ` (3)`... before the extension if taken. */
   take(name: string | null, index: number): string {

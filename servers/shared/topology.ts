@@ -47,6 +47,27 @@ export const patterns = {
 
 const deadLettered = { arguments: { "x-dead-letter-exchange": DEAD_EXCHANGE } };
 
+/** Most dead letters kept (the oldest go first), and how long one is kept. */
+export const DEAD_LETTERS_MAX = 10_000;
+export const DEAD_LETTERS_MAX_AGE_MS = 7 * 86_400_000;
+
+/**
+ * Bounds and arguments that came after the queues existed are set by policy
+ * (a queue cannot be redeclared with new arguments: RabbitMQ answers 406), so
+ * a broker that already has the queues keeps working. `bun run start` puts
+ * these into its broker's definitions; on another broker, set them with
+ * `rabbitmqctl set_policy` (the README shows the command).
+ */
+export const POLICIES = [
+  {
+    name: "linkpack-dead-letters",
+    pattern: `^${DEAD_QUEUE.replace(/[.-]/g, "\\$&")}$`,
+    "apply-to": "queues",
+    definition: { "max-length": DEAD_LETTERS_MAX, overflow: "drop-head", "message-ttl": DEAD_LETTERS_MAX_AGE_MS },
+    priority: 0,
+  },
+] as const;
+
 /** The work queues, each consumed by one kind of server (and sent back to itself through RETRY_EXCHANGE). */
 const WORK_QUEUES = [DOWNLOAD_QUEUE, COMPRESS_QUEUE, WEB_PROGRESS_QUEUE] as const;
 export type WorkQueue = (typeof WORK_QUEUES)[number];

@@ -1,5 +1,6 @@
 /** The API through the real web server: job creation, validation errors per line, the job's JSON. */
 import { describe, expect, test } from "bun:test";
+import { newId } from "../shared/ids.ts";
 import { useStack } from "../../test/stack.ts";
 
 const post = async (web: string, body: string, type: string, accept = "application/json") =>
@@ -34,7 +35,7 @@ describe("POST /jobs", () => {
 
   test("unknown job: 404", async () => {
     const { web } = await useStack();
-    const r = await fetch(`${web}/jobs/${"0".repeat(32)}`, { headers: { accept: "application/json" } });
+    const r = await fetch(`${web}/jobs/${newId()}`, { headers: { accept: "application/json" } });
     expect(r.status).toBe(404);
   }, 60_000);
 });

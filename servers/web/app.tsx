@@ -9,7 +9,8 @@
 import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Config } from "../shared/config.ts";
-import { isId } from "../shared/ids.ts";
+import { idTime, isId } from "../shared/ids.ts";
+import { tokenMatches } from "../shared/secrets.ts";
 import type { JobView } from "../shared/jobstate.ts";
 import { HomePage } from "../../views/HomePage.tsx";
 import { JobPage } from "../../views/JobPage.tsx";
@@ -18,6 +19,7 @@ import type { WebEnv } from "./conn.ts";
 import { postJobs } from "./intake.tsx";
 import { wantsJson } from "./negotiate.ts";
 import { crossSiteCheck, hostCheck } from "./origin.ts";
+import type { DiskRoom } from "./diskroom.ts";
 import type { QueueDepth } from "./queuedepth.ts";
 import { Refused } from "./refused.ts";
 import { securityHeaders } from "./security.ts";
@@ -31,10 +33,14 @@ export interface WebDeps {
   brokerUp(): boolean;
   /** room in the download queue (MAX_QUEUED_FILES); absent in unit tests: unbounded */
   queue?: Pick<QueueDepth, "fits">;
+  /** free disk on the downloads and archives volumes (MIN_FREE_DISK_BYTES); absent in unit tests: room */
+  disk?: Pick<DiskRoom, "hasRoom">;
   /** `GET /jobs/:id/events` (the SSE bridge); absent in unit tests */
   events?: (c: Context<WebEnv>, job: JobView, client: string) => Response | Promise<Response>;
   /** extra routes (static assets) */
   extend?: (app: Hono<WebEnv>) => void;
+  /** `GET /metrics`, for holders of the internal token only; absent in unit tests */
+  metrics?: { token: string; respond(): Promise<Response> };
 }
 
 export function createApp(deps: WebDeps): Hono<WebEnv> {
@@ -45,14 +51,24 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
 
   app.get("/healthz", (c) => (deps.brokerUp() ? c.text("ok") : c.text("broker unreachable", 503)));
 
+  // The numbers of a public instance are not for everyone: the internal token (Authorization: Bearer) opens them.
+  app.get("/metrics", (c) => {
+    const m = deps.metrics;
+    if (!m) throw new HTTPException(404, { message: "not found" });
+    if (!tokenMatches(/^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1], m.token)) throw new HTTPException(403, { message: "metrics need the internal token" });
+    return m.respond();
+  });
+
   app.get("/", (c) => c.html(<HomePage maxUrls={config.MAX_URLS} />));
 
   app.post("/jobs", postJobs(deps));
 
+  // A job past its retention is gone from the store: its id (which carries its creation time) says it expired.
   const loadJob = (id: string): JobView => {
     const job = isId(id) ? store.get(id) : null;
-    if (!job) throw new HTTPException(404, { message: "no such job" });
-    return job;
+    if (job) return job;
+    if (isId(id) && idTime(id) + config.JOB_RETENTION_SECONDS * 1000 < Date.now()) throw new HTTPException(410, { message: "this job has expired" });
+    throw new HTTPException(404, { message: "no such job" });
   };
 
   app.get("/jobs/:id", (c) => {

@@ -5,10 +5,11 @@
  */
 import { loadConfig } from "../shared/config.ts";
 import { createLogger } from "../shared/log.ts";
+import { keepLogUnder } from "../shared/logcap.ts";
 import { Broker } from "../shared/broker.ts";
 import { brokerUrl, stompLogin } from "../shared/brokerauth.ts";
 import { Consumer } from "../shared/consumer.ts";
-import { linkSecret } from "../shared/secrets.ts";
+import { internalToken, linkSecret } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
 import { JobStore } from "./store.ts";
 import { checkedEvent, progressConsumer } from "./tracker.ts";
@@ -18,10 +19,14 @@ import { StompHub } from "./stomp.ts";
 import { Bridge } from "./bridge.ts";
 import { mountStatic } from "./static.ts";
 import { QueueDepth } from "./queuedepth.ts";
+import { DiskRoom, freeBytes } from "./diskroom.ts";
+import { createMetrics, metricsResponse } from "../shared/metrics.ts";
+import { isFinal } from "../shared/jobstate.ts";
 import { DOWNLOAD_QUEUE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE } from "../shared/topology.ts";
 
 const config = loadConfig();
 const log = createLogger("web", config.LOG_LEVEL);
+keepLogUnder(config.LOG_MAX_BYTES);
 const store = new JobStore(`${config.STATE_DIR}/web`, { perMinute: config.MAX_JOBS_PER_MINUTE, active: config.MAX_ACTIVE_JOBS });
 const broker = await Broker.open({
   url: brokerUrl(config, "web"),
@@ -42,6 +47,24 @@ const bridge = new Bridge({ hub, store, log, parseEvent: (body) => checkedEvent(
 
 // The download queue's depth (a passive declare, cached for a second): past MAX_QUEUED_FILES new jobs wait.
 const queue = new QueueDepth(async () => (await (await broker.channel()).checkQueue(DOWNLOAD_QUEUE)).messageCount, { max: config.MAX_QUEUED_FILES });
+// Free space on the volumes jobs fill (statfs, cached for a second): below MIN_FREE_DISK_BYTES new jobs get 507.
+const disk = new DiskRoom([config.DOWNLOADS_DIR, config.ARCHIVES_DIR], config.MIN_FREE_DISK_BYTES);
+
+// Metrics: jobs as they end (the store tells each change once), streams and disk free when asked.
+const metrics = createMetrics("web");
+store.onChange((job) => {
+  if (!isFinal(job.state)) return;
+  metrics.jobsFinished.inc({ state: job.state });
+  if (job.state === "ready" && job.finished_at) metrics.timeToLink.observe((job.finished_at - Date.parse(job.created_at)) / 1000);
+});
+const respondMetrics = async () => {
+  metrics.eventStreams.set(bridge.clients);
+  for (const [volume, path] of [["downloads", config.DOWNLOADS_DIR], ["archives", config.ARCHIVES_DIR]] as const) {
+    const free = await freeBytes(path);
+    if (free !== null) metrics.diskFree.set({ volume }, free);
+  }
+  return metricsResponse(metrics);
+};
 
 const app = createApp({
   config,
@@ -49,9 +72,20 @@ const app = createApp({
   createJob: (urls, client) => createJob(store, broker, urls, client),
   brokerUp: () => broker.connected,
   queue,
+  disk,
+  metrics: { token: internalToken(config), respond: respondMetrics },
   events: bridge.events,
   extend: mountStatic,
 });
+
+// Jobs past their retention are forgotten (their ids then answer 410), every SWEEP_INTERVAL_SECONDS.
+const pruneJobs = () => {
+  const keep = config.JOB_RETENTION_SECONDS * 1000;
+  const n = store.prune(Date.now() - keep, Date.now() - 2 * keep);
+  if (n > 0) log.info("forgot jobs past their retention", { n });
+};
+const pruner = setInterval(pruneJobs, config.SWEEP_INTERVAL_SECONDS * 1000);
+pruneJobs();
 
 // Idle connections and stalled requests are closed; event streams lift the timeout for themselves.
 const server = Bun.serve({ hostname: config.HOST, port: config.PORT, fetch: app.fetch, idleTimeout: config.HTTP_IDLE_TIMEOUT_SECONDS });
@@ -68,6 +102,7 @@ onShutdown(log, [
   ],
   ["close stomp", () => hub.close()],
   ["stop folding progress", () => tracker.stop(5_000)],
+  ["stop pruning", () => clearInterval(pruner)],
   ["close broker", () => broker.close()],
   ["close store", () => store.close()],
 ]);

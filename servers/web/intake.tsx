@@ -2,8 +2,9 @@
  * @module intake
  * `POST /jobs`: read the list (bounded in size and time), check it (bounded
  * by MAX_URLS), then admit the job: the broker must be up, the download
- * queue must have room for its files, and the client must be under its
- * limits (which the store checks as it records the job). A browser's form
+ * queue must have room for its files, the disk must have room (507), and
+ * the client must be under its limits (which the store checks as it
+ * records the job). A browser's form
  * post gets the form again saying what was wrong, with the same status.
  */
 import type { Context } from "hono";
@@ -59,6 +60,8 @@ async function admit(deps: WebDeps, urls: string[], client: string): Promise<Job
   const fits = deps.queue ? await deps.queue.fits(urls.length).catch(() => null) : true;
   if (fits === null) throw new Refused(503, BROKER_DOWN, 5);
   if (!fits) throw new Refused(503, "linkpack is busy: too many files are waiting; try again in a little while", 30);
+  if (deps.disk && !(await deps.disk.hasRoom().catch(() => true)))
+    throw new Refused(507, "linkpack is short of disk space and cannot take a new job now; try again later", 60);
   try {
     return await deps.createJob(urls, client);
   } catch (err) {

@@ -27,6 +27,16 @@ const steps: ((db: Database) => void)[] = [
     db.exec("CREATE INDEX jobs_by_client_time ON jobs (client, created_ms)");
     db.exec("CREATE INDEX jobs_unfinished_by_client ON jobs (client) WHERE finished = 0");
   },
+  // 3. When each job finished (ms): what retention counts from.
+  (db) => {
+    db.exec("ALTER TABLE jobs ADD COLUMN finished_ms INTEGER");
+    const set = db.query("UPDATE jobs SET finished_ms = ?2 WHERE id = ?1");
+    for (const { id, view } of db.query<{ id: string; view: string }, []>("SELECT id, view FROM jobs WHERE finished = 1").all()) {
+      const job = JSON.parse(view) as JobView;
+      set.run(id, job.finished_at ?? Date.parse(job.created_at));
+    }
+    db.exec("CREATE INDEX jobs_finished_ms ON jobs (finished_ms) WHERE finished = 1");
+  },
 ];
 
 /** Creates or upgrades the `jobs` table; each step is one transaction (two processes opening a file at once cannot both run it). */

@@ -1,9 +1,11 @@
 /**
  * @module queuedepth
  * Keeps new work out while the download queue is long (MAX_QUEUED_FILES).
- * The depth is asked of the broker at most once per `maxAgeMs`: one passive
- * declare serves every request in between, and concurrent askers share it.
+ * The depth is asked of the broker (a passive declare) at most once per
+ * `maxAgeMs` (cached.ts).
  */
+import { Cached } from "./cached.ts";
+
 export interface QueueDepthOptions {
   /** most files that may wait in the queue */
   max: number;
@@ -12,27 +14,19 @@ export interface QueueDepthOptions {
 }
 
 export class QueueDepth {
-  private known: { at: number; depth: number } | null = null;
-  private asking: Promise<number> | null = null;
-  private readonly maxAgeMs: number;
-  private readonly now: () => number;
+  private readonly cached: Cached<number>;
 
   /** `ask` returns the queue's depth (messages waiting). */
   constructor(
-    private readonly ask: () => Promise<number>,
+    ask: () => Promise<number>,
     private readonly opts: QueueDepthOptions,
   ) {
-    this.maxAgeMs = opts.maxAgeMs ?? 1000;
-    this.now = opts.now ?? Date.now;
+    this.cached = new Cached(ask, opts.maxAgeMs ?? 1000, opts.now ?? Date.now);
   }
 
   /** The depth, at most `maxAgeMs` old. Rejects when the broker cannot say. */
-  async depth(): Promise<number> {
-    if (this.known && this.now() - this.known.at < this.maxAgeMs) return this.known.depth;
-    this.asking ??= this.ask()
-      .then((depth) => (this.known = { at: this.now(), depth }).depth)
-      .finally(() => (this.asking = null));
-    return this.asking;
+  depth(): Promise<number> {
+    return this.cached.get();
   }
 
   /** Whether a job of `files` more still fits. */

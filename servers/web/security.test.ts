@@ -1,4 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
+import { newId } from "../shared/ids.ts";
 import { SECURITY_HEADERS } from "./security.ts";
 import { mountStatic } from "./static.ts";
 import { testApp } from "./testapp.ts";
@@ -11,7 +12,7 @@ test("every answer carries the security headers: pages, JSON, static files, erro
   const answers = [
     await t.app.request("/", { headers: host }),
     await t.app.request("/static/app.css", { headers: host }),
-    await t.app.request(`/jobs/${"0".repeat(32)}`, { headers: { ...host, accept: "application/json" } }),
+    await t.app.request(`/jobs/${newId()}`, { headers: { ...host, accept: "application/json" } }),
     await t.app.request("/nope", { headers: host }),
     await t.app.request("/jobs", { method: "POST", body: "ftp://x", headers: { ...host, "content-type": "text/plain" } }),
     await t.app.request("/healthz", { headers: { host: "evil.example" } }),

@@ -59,7 +59,7 @@ export class JobStore {
     this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     migrate(this.db);
     this.getStmt = this.db.query<{ view: string }, [string]>("SELECT view FROM jobs WHERE id = ?");
-    this.putStmt = this.db.query("UPDATE jobs SET view = ?2, finished = ?3 WHERE id = ?1");
+    this.putStmt = this.db.query("UPDATE jobs SET view = ?2, finished = ?3, finished_ms = ?4 WHERE id = ?1");
     this.insertStmt = this.db.query("INSERT INTO jobs (id, created_at, view, published, client, created_ms) VALUES (?1, ?2, ?3, 0, ?4, ?5)");
     this.activeStmt = this.db.query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM jobs WHERE client = ? AND finished = 0");
     // The job that has to leave the window before one more fits: the `perMinute`-th newest in it.
@@ -113,10 +113,20 @@ export class JobStore {
     if (!job) return null;
     const next = applyEvent(job, ev);
     if (next !== job) {
-      this.putStmt.run(next.id, JSON.stringify(next), isFinal(next.state) ? 1 : 0);
+      const final = isFinal(next.state);
+      this.putStmt.run(next.id, JSON.stringify(next), final ? 1 : 0, final ? (next.finished_at ?? Date.now()) : null);
       for (const l of this.listeners) l(next);
     }
     return next;
+  }
+
+  /**
+   * Forgets jobs that finished before `before` (epoch ms), and unfinished
+   * ones made before `staleBefore` (nothing will finish them now); returns
+   * how many. Their ids then answer 410 (ids carry their creation time).
+   */
+  prune(before: number, staleBefore: number): number {
+    return this.db.run("DELETE FROM jobs WHERE (finished = 1 AND finished_ms < ?1) OR (finished = 0 AND created_ms < ?2)", [before, staleBefore]).changes;
   }
 
   /** Calls `fn` with every changed job (used by the SSE bridge). Returns an unsubscribe function. */

@@ -5,7 +5,6 @@
  * a late visitor both end with the full state.
  */
 import { describe, expect, test } from "bun:test";
-import { unzipSync } from "fflate";
 import { readFileSync } from "node:fs";
 import type { Page } from "playwright-core";
 import { newId } from "../../servers/shared/ids.ts";
@@ -13,6 +12,7 @@ import { SECURITY_HEADERS } from "../../servers/web/security.ts";
 import { useStack } from "../stack.ts";
 import { photos, trickle } from "../support/fixtures.ts";
 import { until } from "../support/wait.ts";
+import { allEntries } from "../support/jobs.ts";
 import { useChromium } from "./helpers.ts";
 
 const browser = useChromium();
@@ -137,8 +137,8 @@ describe("the job page in Chromium", () => {
     await page.waitForFunction(() => document.querySelector("[data-copy]")?.textContent === "Copied", null, { timeout: 5000 });
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(s.link!);
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("a.button.primary")]);
-    const zip = unzipSync(new Uint8Array(readFileSync((await download.path())!)));
-    expect(Object.keys(zip).sort()).toEqual(photos().map((p) => p.name).sort());
+    const zip = allEntries(new Uint8Array(readFileSync((await download.path())!)));
+    expect(Object.keys(zip).sort()).toEqual([...photos().map((p) => p.name), "MANIFEST.sha256"].sort());
     for (const p of photos()) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
     await ctx.close();
   }, 180_000);

@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { ROOT } from "../../servers/shared/config.ts";
-import { isId, newId } from "../../servers/shared/ids.ts";
+import { idTime, isId, newId } from "../../servers/shared/ids.ts";
 import { signLink } from "../../servers/shared/link.ts";
 import { linkSecret } from "../../servers/shared/secrets.ts";
 import { useStack } from "../stack.ts";
@@ -27,11 +27,15 @@ test("the stack's secrets are 0600; a link signed with another secret is refused
   expect((await fetchLink(job.link!)).status).toBe(200);
 }, 60_000);
 
-test("job ids are 128 random bits", () => {
-  const ids = new Set(Array.from({ length: 10_000 }, newId));
+test("job ids are their creation time beside 96 random bits", () => {
+  const now = Date.now();
+  const ids = new Set(Array.from({ length: 10_000 }, () => newId(now)));
   expect(ids.size).toBe(10_000);
-  for (const id of [...ids].slice(0, 100)) expect(isId(id)).toBe(true);
-  // every hex digit appears in every position over 10k ids (not a counter or a timestamp)
-  const perPos = Array.from({ length: 32 }, (_, i) => new Set([...ids].map((x) => x[i])).size);
+  for (const id of [...ids].slice(0, 100)) {
+    expect(isId(id)).toBe(true);
+    expect(idTime(id)).toBe(Math.floor(now / 1000) * 1000);
+  }
+  // every hex digit appears in every one of the 24 random positions over 10k ids (not a counter)
+  const perPos = Array.from({ length: 24 }, (_, i) => new Set([...ids].map((x) => x[8 + i])).size);
   expect(Math.min(...perPos)).toBe(16);
 });

@@ -5,6 +5,7 @@
  */
 import { readdirSync } from "node:fs";
 import { unzipSync } from "fflate";
+import { FAILED_NAME, MANIFEST_NAME } from "../../servers/shared/names.ts";
 import type { Config } from "../../servers/shared/config.ts";
 import type { JobView } from "../../servers/shared/jobstate.ts";
 import { until } from "./wait.ts";
@@ -45,10 +46,16 @@ export async function fetchLink(link: string, init?: RequestInit): Promise<{ sta
   return { status: r.status, body: new Uint8Array(await r.arrayBuffer()), headers: r.headers };
 }
 
-/** Entries of a zip by name. */
+/** The downloaded files in a zip, by entry name (without the archive's own MANIFEST.sha256 and FAILED.txt). */
 export function entries(zip: Uint8Array): Record<string, Uint8Array> {
-  return unzipSync(zip);
+  const all = unzipSync(zip);
+  delete all[MANIFEST_NAME];
+  delete all[FAILED_NAME];
+  return all;
 }
+
+/** Every entry of a zip by name, the archive's own included. */
+export const allEntries = (zip: Uint8Array): Record<string, Uint8Array> => unzipSync(zip);
 
 /** `unzip -t` on the bytes; returns its exit code and output. */
 export async function unzipTest(zip: Uint8Array): Promise<{ code: number; out: string }> {
