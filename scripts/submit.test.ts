@@ -1,8 +1,8 @@
 /** `bun run submit` against the real test stack: progress from the event stream, the link, exit codes. */
 import { describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
-import { unzipSync } from "fflate";
 import { useStack } from "../test/stack.ts";
+import { entries } from "../test/support/jobs.ts";
 import { photos } from "../test/support/fixtures.ts";
 
 const SUBMIT = resolve(import.meta.dir, "submit.ts");
@@ -25,7 +25,7 @@ describe("bun run submit", () => {
     expect(r.out).toContain("[####################] 100% zip: done");
     const link = /^ready: (\S+)/m.exec(r.out)?.[1];
     expect(link).toBeDefined();
-    const zip = unzipSync(new Uint8Array(await (await fetch(link!)).arrayBuffer()));
+    const zip = entries(new Uint8Array(await (await fetch(link!)).arrayBuffer()));
     expect(Object.keys(zip).length).toBe(10);
   }, 120_000);
 
