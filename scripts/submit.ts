@@ -2,7 +2,7 @@
  * `bun run submit FILE` (or `-` for stdin): sends a URL list to linkpack,
  * shows per-file progress, the downloads and the zip bar from the same event
  * stream the page uses, then prints the link. Exit 0 when the job is ready,
- * 1 when it failed, 2 for a rejected list or bad arguments.
+ * 1 when it failed or was cancelled, 2 for a rejected list or bad arguments.
  *
  *   bun run submit urls.txt
  *   cat urls.txt | bun run submit - --url http://127.0.0.1:3000
@@ -93,7 +93,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`ready: ${job.link}${left}`);
     return 0;
   }
-  console.error(`failed: ${job.error ?? "the job failed"}`);
+  console.error(job.state === "cancelled" ? "cancelled: the job was cancelled" : `failed: ${job.error ?? "the job failed"}`);
   return 1;
 }
 

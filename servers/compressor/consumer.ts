@@ -2,9 +2,9 @@
  * @module consumer
  * What the compressor does with COMPRESS_QUEUE, for the consumer runtime
  * (shared/consumer.ts decides every ack and retry): each message is one job
- * to archive with `compressJob`, at most PREFETCH at once (a small job need
- * not wait behind a big one), two requests for one job one after the other
- * (the second finds it finished). A failure is retried with a backoff;
+ * to archive with `compressJob`, or to cancel with `cancelJob`, at most
+ * PREFETCH at once (a small job need not wait behind a big one), two
+ * requests for one job one after the other (the second finds it finished). A failure is retried with a backoff;
  * after the last attempt — counted in the message, so also across
  * restarts — the job fails for good with a reason.
  */
@@ -22,6 +22,7 @@ export const MAX_ATTEMPTS = 3;
 export interface CompressDeps {
   log: Logger;
   run(req: CompressRequest, signal: AbortSignal): Promise<JobResult>;
+  cancel(jobId: string): Promise<JobResult>;
   fail(jobId: string, error: string): Promise<void>;
   retryDelayMs?: number;
 }
@@ -33,7 +34,7 @@ export function compressConsumer(deps: CompressDeps): ConsumerSpec<CompressReque
     log: deps.log,
     parse: parseCompressRequest,
     handle: async (req, d) => {
-      const result = await deps.run(req, d.signal);
+      const result = req.cancel ? await deps.cancel(req.jobId) : await deps.run(req, d.signal);
       deps.log.info("job done", { jobId: req.jobId, result });
     },
     giveUp: (req) => deps.fail(req.jobId, "the archive could not be built"),

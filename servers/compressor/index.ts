@@ -18,7 +18,7 @@ import { COMPRESS_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WORK_EXCHANGE, keys 
 import { clearPartials } from "./archive.ts";
 import { compressConsumer } from "./consumer.ts";
 import { compressorApp } from "./http.ts";
-import { compressJob, failJob, type JobDeps } from "./job.ts";
+import { cancelJob, compressJob, failJob, type JobDeps } from "./job.ts";
 import { Records } from "./records.ts";
 import { sweep } from "./sweeper.ts";
 
@@ -48,6 +48,7 @@ const consumer = new Consumer(
   compressConsumer({
     log,
     run: (req, signal) => compressJob(jobDeps, req, signal),
+    cancel: (jobId) => cancelJob(jobDeps, jobId),
     fail: (jobId, error) => failJob(jobDeps, jobId, error),
   }),
 );

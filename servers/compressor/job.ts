@@ -38,7 +38,7 @@ export interface JobDeps {
   metrics?: Pick<Metrics, "archives">;
 }
 
-export type JobResult = "ready" | "failed" | "already-finished" | "incomplete";
+export type JobResult = "ready" | "failed" | "cancelled" | "already-finished" | "incomplete";
 
 const isDiskFull = (err: unknown) => ["ENOSPC", "EDQUOT"].includes(String((err as { code?: unknown })?.code));
 
@@ -74,6 +74,8 @@ async function announce(deps: JobDeps, rec: JobRecord, progress: Progress | null
     await deps.publish(keys.link(rec.jobId), {
       v: 1, type: "link", jobId: rec.jobId, link: rec.link!, expiresAt: rec.expiresAt!, bytes: rec.bytes, entries: rec.entries, at,
     }, true);
+  } else if (rec.state === "cancelled") {
+    await deps.publish(keys.cancelled(rec.jobId), { v: 1, type: "cancelled", jobId: rec.jobId, at }, true);
   } else {
     await progress?.settled();
     await deps.publish(keys.failed(rec.jobId), { v: 1, type: "failed", jobId: rec.jobId, error: rec.error!, at }, true);
@@ -93,6 +95,16 @@ async function finish(deps: JobDeps, rec: JobRecord, progress: Progress | null):
 const failedRecord = (jobId: string, error: string): JobRecord => ({
   jobId, state: "failed", link: null, expiresAt: null, bytes: 0, entries: 0, error, announced: false, finishedAt: new Date().toISOString(),
 });
+
+/**
+ * Cancels a job that has not finished: recorded (so no archive is ever built
+ * and downloaders drop its remaining messages), announced (downloaders abort
+ * its downloads, pages end), its folder removed. A finished job stays as it is.
+ */
+export async function cancelJob(deps: JobDeps, jobId: string): Promise<JobResult> {
+  if (await deps.records.get(jobId)) return "already-finished";
+  return finish(deps, { ...failedRecord(jobId, "cancelled by its user"), state: "cancelled" }, null);
+}
 
 /** Fails the job for good with `error` (recorded and announced like any finished job). */
 export async function failJob(deps: JobDeps, jobId: string, error: string): Promise<void> {

@@ -11,7 +11,7 @@ import { finishedJobRecord, finishedJobsDir } from "../shared/jobfiles.ts";
 
 export interface JobRecord {
   jobId: string;
-  state: "ready" | "failed";
+  state: "ready" | "failed" | "cancelled";
   /** signed link, its expiry (ISO), archive size and entry count, for "ready" */
   link: string | null;
   expiresAt: string | null;

@@ -14,7 +14,7 @@
 import { randomBytes } from "node:crypto";
 import { rename, rm } from "node:fs/promises";
 import type { Config } from "../shared/config.ts";
-import { DownloadFailed, RetryableDownload, TransientError } from "../shared/errors.ts";
+import { DownloadFailed, LinkpackError, RetryableDownload, TransientError } from "../shared/errors.ts";
 import { dataFileName, tmpPath, type FileOutcome } from "../shared/jobfiles.ts";
 import type { DownloadRequest } from "../shared/messages.ts";
 import { formatLimit } from "../shared/bytes.ts";
@@ -157,7 +157,10 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
         progress.retrying({ attempt: n + 1, attempts, at: Date.now() + wait, reason: err.message });
         deps.metrics?.retries.inc();
         await sleep(wait, signal);
-        if (signal.aborted) throw deadline.signal.aborted ? deadline.signal.reason : new TransientError("shutting down between two attempts");
+        if (signal.aborted) {
+          if (deadline.signal.aborted) throw deadline.signal.reason;
+          throw run.signal?.reason instanceof LinkpackError ? run.signal.reason : new TransientError("shutting down between two attempts");
+        }
       }
     }
   } catch (err) {

@@ -18,6 +18,7 @@ import { DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, keys } from "../shar
 import { downloadConsumer } from "./consumer.ts";
 import { HostLimit } from "./hostlimit.ts";
 import { Scheduler } from "./scheduler.ts";
+import { Cancels } from "./cancels.ts";
 import { CompressorClient } from "./notify.ts";
 import { systemResolver } from "./ssrf.ts";
 
@@ -33,11 +34,15 @@ const broker = await Broker.open({
   needs: { exchanges: [PROGRESS_EXCHANGE, RETRY_EXCHANGE], queues: [DOWNLOAD_QUEUE] },
 });
 const metrics = createMetrics("downloader");
+// cancelled jobs' downloads stop at once (the compressor announces them)
+const cancels = new Cancels(log);
+await broker.addConsumer(cancels);
 const consumer = new Consumer(
   downloadConsumer({
     config,
     log,
     metrics,
+    cancels,
     // room for every running file, one whole job waiting, and as many being deferred
     prefetch: 2 * config.DOWNLOAD_CONCURRENCY + config.MAX_URLS,
     resolver: systemResolver,

@@ -10,7 +10,7 @@
  * files instead of this process hoarding one job's.
  */
 import { Deferred } from "../shared/consumer.ts";
-import { TransientError } from "../shared/errors.ts";
+import { LinkpackError, TransientError } from "../shared/errors.ts";
 import { HostSlot, type HostLimit } from "./hostlimit.ts";
 
 interface Waiter {
@@ -91,7 +91,7 @@ export class Scheduler {
           const i = this.waiting.indexOf(w);
           if (i < 0) return;
           this.waiting.splice(i, 1);
-          reject(new TransientError("shutting down before the download started"));
+          reject(signal.reason instanceof LinkpackError ? signal.reason : new TransientError("shutting down before the download started"));
         },
         { once: true },
       );

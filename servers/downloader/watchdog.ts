@@ -6,13 +6,13 @@
  * the bare abort error. Shutdown aborts with a `TransientError` instead: the
  * file is not failed, its message goes back to the queue.
  */
-import { DownloadFailed, RetryableDownload, TransientError } from "../shared/errors.ts";
+import { DownloadFailed, LinkpackError, RetryableDownload, TransientError } from "../shared/errors.ts";
 
 export class Watchdog {
   private readonly controller = new AbortController();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   /** Why the download was aborted, once it was. */
-  reason: DownloadFailed | TransientError | null = null;
+  reason: LinkpackError | null = null;
 
   get signal(): AbortSignal {
     return this.controller.signal;
@@ -35,16 +35,16 @@ export class Watchdog {
     this.timers.delete(name);
   }
 
-  /** Aborts when `signal` does: with its reason if that is one of ours (an overall deadline), else with a TransientError (shutdown). */
+  /** Aborts when `signal` does: with its reason if that is one of ours (an overall deadline, a cancelled job), else with a TransientError (shutdown). */
   follow(signal: AbortSignal | undefined): void {
     if (!signal) return;
-    const stop = () => this.fail(signal.reason instanceof DownloadFailed || signal.reason instanceof TransientError ? signal.reason : new TransientError("shutting down mid-download"));
+    const stop = () => this.fail(signal.reason instanceof LinkpackError ? signal.reason : new TransientError("shutting down mid-download"));
     if (signal.aborted) stop();
     else signal.addEventListener("abort", stop, { once: true });
   }
 
   /** Aborts with `err` as the reason (the first reason wins). */
-  fail(err: DownloadFailed | TransientError): void {
+  fail(err: LinkpackError): void {
     if (this.reason) return;
     this.reason = err;
     this.controller.abort(err);

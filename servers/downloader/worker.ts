@@ -18,6 +18,7 @@ import type { DownloadRequest } from "../shared/messages.ts";
 import { downloadFile, type DownloadDeps } from "./download.ts";
 import { hostKey } from "./hostlimit.ts";
 import type { Scheduler } from "./scheduler.ts";
+import { JobCancelled, type Cancels } from "./cancels.ts";
 import type { CompressorClient } from "./notify.ts";
 import { finalEvent } from "./progress.ts";
 
@@ -25,6 +26,8 @@ export interface WorkerDeps extends DownloadDeps {
   config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR" | "STATE_DIR">;
   log: Logger;
   scheduler: Pick<Scheduler, "run">;
+  /** cancelled jobs (their downloads are aborted); absent in unit tests */
+  cancels?: Pick<Cancels, "watch">;
   compressor: Pick<CompressorClient, "notify">;
 }
 
@@ -53,7 +56,18 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
   else {
     await disk("cannot create the job folder", () => ensureJobDir(dir));
     const started = Date.now();
-    outcome = await deps.scheduler.run(req.jobId, hostKey(req.url), (slot) => downloadFile(req, dir, deps, { signal, slot }), signal);
+    // A cancelled job's download stops at once: its message is done with, nothing is recorded.
+    const cancel = deps.cancels?.watch(req.jobId);
+    const stop = cancel ? (signal ? AbortSignal.any([signal, cancel.signal]) : cancel.signal) : signal;
+    try {
+      outcome = await deps.scheduler.run(req.jobId, hostKey(req.url), (slot) => downloadFile(req, dir, deps, { signal: stop, slot }), stop);
+    } catch (err) {
+      if (!(err instanceof JobCancelled)) throw err;
+      log.info("job cancelled; dropping its download", { job: req.jobId, index: req.index });
+      return null;
+    } finally {
+      cancel?.release();
+    }
     await disk("cannot record the outcome", () => writeOutcome(dir, outcome!));
     deps.metrics?.files.inc({ state: outcome.state });
     if (outcome.state === "done") deps.metrics?.downloadedBytes.inc(outcome.bytes);

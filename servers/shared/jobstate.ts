@@ -6,7 +6,7 @@
  */
 import type { FileState, JobEvent, RetryNote } from "./messages.ts";
 
-export type JobStatus = "queued" | "downloading" | "compressing" | "ready" | "failed";
+export type JobStatus = "queued" | "downloading" | "compressing" | "ready" | "failed" | "cancelled";
 
 export interface FileView {
   index: number;
@@ -56,7 +56,7 @@ export function newJob(id: string, urls: string[], createdAt = new Date()): JobV
 }
 
 const finalFile = (s: FileState) => s === "done" || s === "failed";
-export const isFinal = (s: JobStatus) => s === "ready" || s === "failed";
+export const isFinal = (s: JobStatus) => s === "ready" || s === "failed" || s === "cancelled";
 
 /**
  * Folds `ev` into `job` (returns a new object; `job` is not changed). Events
@@ -100,6 +100,11 @@ export function applyEvent(job: JobView, ev: JobEvent): JobView {
     case "failed":
       next.state = "failed";
       next.error = ev.error;
+      next.finished_at = ev.at;
+      break;
+    case "cancelled":
+      next.state = "cancelled";
+      next.error = "cancelled by its user";
       next.finished_at = ev.at;
       break;
   }

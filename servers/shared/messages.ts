@@ -11,8 +11,12 @@ const VERSION = 1;
 
 /** One URL of a job, for the downloaders. */
 export interface DownloadRequest { v: 1; jobId: string; index: number; total: number; url: string }
-/** A job whose files are all in, for the compressor; `total` is its file count (absent in older requests). */
-export interface CompressRequest { v: 1; jobId: string; total?: number }
+/**
+ * For the compressor: a job whose files are all in (`total` is its file
+ * count; absent in older requests), or, with `cancel`, a job its user
+ * cancelled.
+ */
+export interface CompressRequest { v: 1; jobId: string; total?: number; cancel?: true }
 
 export type FileState = "queued" | "downloading" | "done" | "failed";
 /** A download that failed in a way that may pass, waiting to be tried again. */
@@ -28,8 +32,9 @@ export interface FileEvent {
 export interface CompressEvent { v: 1; type: "compress"; jobId: string; percent: number; at: number }
 export interface LinkEvent { v: 1; type: "link"; jobId: string; link: string; expiresAt: string; bytes: number; entries: number; at: number }
 export interface FailedEvent { v: 1; type: "failed"; jobId: string; error: string; at: number }
+export interface CancelledEvent { v: 1; type: "cancelled"; jobId: string; at: number }
 export interface ClockEvent { v: 1; type: "clock"; iso: string; epochMs: number }
-export type JobEvent = FileEvent | CompressEvent | LinkEvent | FailedEvent;
+export type JobEvent = FileEvent | CompressEvent | LinkEvent | FailedEvent | CancelledEvent;
 export type ProgressEvent = JobEvent | ClockEvent;
 
 /** Serialises a message for publishing. */
@@ -88,7 +93,8 @@ export function parseDownloadRequest(buf: Buffer | string): DownloadRequest {
 
 export function parseCompressRequest(buf: Buffer | string): CompressRequest {
   const o = obj(buf);
-  return o.total === undefined ? { v: 1, jobId: jobId(o) } : { v: 1, jobId: jobId(o), total: int(o, "total", 1) };
+  if (o.cancel !== undefined && o.cancel !== true) throw new MalformedMessage("field cancel must be true when present");
+  return { v: 1, jobId: jobId(o), ...(o.total === undefined ? {} : { total: int(o, "total", 1) }), ...(o.cancel ? { cancel: true as const } : {}) };
 }
 
 /** Checks a progress event (job or clock) enough for the store and the page to rely on it. */
@@ -113,6 +119,8 @@ export function parseProgressEvent(buf: Buffer | string): ProgressEvent {
       return { v: 1, type: "link", jobId: jobId(o), link: str(o, "link"), expiresAt: str(o, "expiresAt"), bytes: int(o, "bytes"), entries: int(o, "entries"), at: int(o, "at") };
     case "failed":
       return { v: 1, type: "failed", jobId: jobId(o), error: str(o, "error"), at: int(o, "at") };
+    case "cancelled":
+      return { v: 1, type: "cancelled", jobId: jobId(o), at: int(o, "at") };
     default:
       throw new MalformedMessage("unknown event type");
   }

@@ -36,11 +36,11 @@ const STOMP_QUEUES = "^stomp-subscription-.*$";
 
 export const PERMISSIONS: Record<Role, Permission> = {
   web: {
-    purpose: "publishes one download message per URL; folds progress into the job store",
+    purpose: "publishes one download message per URL, and a job's cancel request; folds progress into the job store",
     configure: NOTHING,
     write: only(WORK_EXCHANGE, RETRY_EXCHANGE),
     read: only(WEB_PROGRESS_QUEUE),
-    topics: { [WORK_EXCHANGE]: [`^${JOB}\\.download$`, NOTHING], [RETRY_EXCHANGE]: [only(WEB_PROGRESS_QUEUE), NOTHING] },
+    topics: { [WORK_EXCHANGE]: [`^${JOB}\\.(download|cancel-request)$`, NOTHING], [RETRY_EXCHANGE]: [only(WEB_PROGRESS_QUEUE), NOTHING] },
   },
   stomp: {
     purpose: "the web server's STOMP-to-SSE bridge: reads one job's (or the clock's) events, publishes nothing",
@@ -50,20 +50,20 @@ export const PERMISSIONS: Record<Role, Permission> = {
     topics: { [PROGRESS_EXCHANGE]: [NOTHING, `^(${JOB}\\.#|clock\\.tick)$`] },
   },
   downloader: {
-    purpose: "consumes download messages; publishes file events",
-    configure: NOTHING,
-    write: only(PROGRESS_EXCHANGE, RETRY_EXCHANGE),
-    read: only(DOWNLOAD_QUEUE),
-    topics: { [PROGRESS_EXCHANGE]: [`^${JOB}\\.file\\.\\d+$`, NOTHING], [RETRY_EXCHANGE]: [only(DOWNLOAD_QUEUE), NOTHING] },
+    purpose: "consumes download messages; publishes file events; hears of cancelled jobs through a queue of its own",
+    configure: OWN_QUEUES,
+    write: `^(${esc(PROGRESS_EXCHANGE)}|${esc(RETRY_EXCHANGE)}|amq\\.gen-.*)$`,
+    read: `^(${esc(DOWNLOAD_QUEUE)}|${esc(PROGRESS_EXCHANGE)}|amq\\.gen-.*)$`,
+    topics: { [PROGRESS_EXCHANGE]: [`^${JOB}\\.file\\.\\d+$`, `^job\\.\\*\\.cancelled$`], [RETRY_EXCHANGE]: [only(DOWNLOAD_QUEUE), NOTHING] },
   },
   compressor: {
-    purpose: "queues compress requests (its HTTP intake) and consumes them; publishes compression, link and failure events",
+    purpose: "queues compress requests (its HTTP intake) and consumes them and cancel requests; publishes compression, link, failure and cancellation events",
     configure: NOTHING,
     write: only(WORK_EXCHANGE, PROGRESS_EXCHANGE, RETRY_EXCHANGE),
     read: only(COMPRESS_QUEUE),
     topics: {
       [WORK_EXCHANGE]: [`^${JOB}\\.compress-request$`, NOTHING],
-      [PROGRESS_EXCHANGE]: [`^${JOB}\\.(compress|link|failed)$`, NOTHING],
+      [PROGRESS_EXCHANGE]: [`^${JOB}\\.(compress|link|failed|cancelled)$`, NOTHING],
       [RETRY_EXCHANGE]: [only(COMPRESS_QUEUE), NOTHING],
     },
   },

@@ -19,7 +19,7 @@ export const RETRY_EXCHANGE = "linkpack.retry";
 
 /** Work queue the downloaders share. */
 export const DOWNLOAD_QUEUE = "linkpack.downloads";
-/** Work queue of the compressor (fed by its HTTP endpoint, so an accepted job survives a crash). */
+/** Work queue of the compressor: compress requests (from its HTTP endpoint, so an accepted job survives a crash) and cancel requests (from the web server). */
 export const COMPRESS_QUEUE = "linkpack.compress";
 /** The web server's queue of progress events, which it folds into the job store. */
 export const WEB_PROGRESS_QUEUE = "linkpack.web.progress";
@@ -29,10 +29,12 @@ export const DEAD_QUEUE = "linkpack.dead-letters";
 export const keys = {
   download: (jobId: string) => `job.${jobId}.download`,
   compress: (jobId: string) => `job.${jobId}.compress-request`,
+  cancel: (jobId: string) => `job.${jobId}.cancel-request`,
   file: (jobId: string, index: number) => `job.${jobId}.file.${index}`,
   compressProgress: (jobId: string) => `job.${jobId}.compress`,
   link: (jobId: string) => `job.${jobId}.link`,
   failed: (jobId: string) => `job.${jobId}.failed`,
+  cancelled: (jobId: string) => `job.${jobId}.cancelled`,
   /** every progress event of one job */
   jobAll: (jobId: string) => `job.${jobId}.#`,
   clock: "clock.tick",
@@ -42,6 +44,8 @@ export const keys = {
 export const patterns = {
   download: "job.*.download",
   compress: "job.*.compress-request",
+  cancel: "job.*.cancel-request",
+  cancelled: "job.*.cancelled",
   allJobs: "job.#",
 } as const;
 
@@ -84,6 +88,7 @@ export async function declareTopology(ch: Channel): Promise<void> {
   await ch.bindQueue(DOWNLOAD_QUEUE, WORK_EXCHANGE, patterns.download);
   await ch.assertQueue(COMPRESS_QUEUE, { durable: true, ...deadLettered });
   await ch.bindQueue(COMPRESS_QUEUE, WORK_EXCHANGE, patterns.compress);
+  await ch.bindQueue(COMPRESS_QUEUE, WORK_EXCHANGE, patterns.cancel);
   await ch.assertQueue(WEB_PROGRESS_QUEUE, { durable: true, ...deadLettered });
   await ch.bindQueue(WEB_PROGRESS_QUEUE, PROGRESS_EXCHANGE, patterns.allJobs);
   for (const q of WORK_QUEUES) await ch.bindQueue(q, RETRY_EXCHANGE, q);

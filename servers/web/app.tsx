@@ -11,7 +11,7 @@ import { HTTPException } from "hono/http-exception";
 import type { Config } from "../shared/config.ts";
 import { idTime, isId } from "../shared/ids.ts";
 import { tokenMatches } from "../shared/secrets.ts";
-import type { JobView } from "../shared/jobstate.ts";
+import { isFinal, type JobView } from "../shared/jobstate.ts";
 import { HomePage } from "../../views/HomePage.tsx";
 import { JobPage } from "../../views/JobPage.tsx";
 import { identifyClient } from "./client.ts";
@@ -30,6 +30,8 @@ export interface WebDeps {
   store: JobStore;
   /** records and publishes a job of `client`; throws `LimitReached` when the client is over a limit */
   createJob(urls: string[], client: string): Promise<JobView>;
+  /** asks the compressor to cancel the job (a cancel request on the work exchange) */
+  cancelJob?(id: string): Promise<void>;
   brokerUp(): boolean;
   /** room in the download queue (MAX_QUEUED_FILES); absent in unit tests: unbounded */
   queue?: Pick<QueueDepth, "fits">;
@@ -76,6 +78,18 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
     if (wantsJson(c.req.raw)) return c.json(job);
     return c.html(<JobPage job={job} />);
   });
+
+  // Cancel: DELETE for API clients, a form post for the page (it works without JavaScript).
+  const cancel = async (c: Context<WebEnv>) => {
+    const job = loadJob(c.req.param("id") ?? "");
+    if (isFinal(job.state)) throw new HTTPException(409, { message: `this job has ended (${job.state}); there is nothing to cancel` });
+    if (!deps.cancelJob || !deps.brokerUp()) throw new Refused(503, "the broker is unreachable; try again in a moment", 5);
+    await deps.cancelJob(job.id);
+    if (c.req.method === "POST" && !wantsJson(c.req.raw)) return c.redirect(`/jobs/${job.id}`, 303);
+    return c.json({ id: job.id, state: "cancelling", status_url: `/jobs/${job.id}` }, 202);
+  };
+  app.delete("/jobs/:id", cancel);
+  app.post("/jobs/:id/cancel", cancel);
 
   app.get("/jobs/:id/events", (c) => {
     const job = loadJob(c.req.param("id"));

@@ -22,7 +22,8 @@ import { QueueDepth } from "./queuedepth.ts";
 import { DiskRoom, freeBytes } from "./diskroom.ts";
 import { createMetrics, metricsResponse } from "../shared/metrics.ts";
 import { isFinal } from "../shared/jobstate.ts";
-import { DOWNLOAD_QUEUE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE } from "../shared/topology.ts";
+import { DOWNLOAD_QUEUE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE, keys } from "../shared/topology.ts";
+import { encode, type CompressRequest } from "../shared/messages.ts";
 
 const config = loadConfig();
 const log = createLogger("web", config.LOG_LEVEL);
@@ -70,6 +71,7 @@ const app = createApp({
   config,
   store,
   createJob: (urls, client) => createJob(store, broker, urls, client),
+  cancelJob: (id) => broker.publish(WORK_EXCHANGE, keys.cancel(id), encode({ v: 1, jobId: id, cancel: true } satisfies CompressRequest)),
   brokerUp: () => broker.connected,
   queue,
   disk,

@@ -10,7 +10,7 @@ import { isFinal, type FileView, type JobView } from "../shared/jobstate.ts";
 import { partName } from "../../views/parts.ts";
 
 const fileRank: Record<FileView["state"], number> = { queued: 0, downloading: 1, done: 2, failed: 2 };
-const jobRank: Record<JobView["state"], number> = { queued: 0, downloading: 1, compressing: 2, ready: 3, failed: 3 };
+const jobRank: Record<JobView["state"], number> = { queued: 0, downloading: 1, compressing: 2, ready: 3, failed: 3, cancelled: 3 };
 
 function ahead(b: FileView, a: FileView): boolean {
   const rb = fileRank[b.state], ra = fileRank[a.state];

@@ -7,7 +7,7 @@ import { readdirSync } from "node:fs";
 import { unzipSync } from "fflate";
 import { FAILED_NAME, MANIFEST_NAME } from "../../servers/shared/names.ts";
 import type { Config } from "../../servers/shared/config.ts";
-import type { JobView } from "../../servers/shared/jobstate.ts";
+import { isFinal, type JobView } from "../../servers/shared/jobstate.ts";
 import { until } from "./wait.ts";
 
 /** POSTs the URLs (as text or JSON); returns the new job's id. */
@@ -27,14 +27,14 @@ export async function getJob(web: string, id: string): Promise<JobView> {
   return (await r.json()) as JobView;
 }
 
-/** Waits until the job is ready or failed, and returns it. */
+/** Waits until the job has ended (ready, failed or cancelled), and returns it. */
 export async function waitFinal(web: string, id: string, ms = 90_000): Promise<JobView> {
   let last: JobView | null = null;
   return until(
     () => `job ${id} to end; it is ${last?.state}: ${JSON.stringify(last?.files.map((f) => f.state))}`,
     async () => {
       last = await getJob(web, id);
-      return (last.state === "ready" || last.state === "failed") && last;
+      return isFinal(last.state) && last;
     },
     ms,
   );

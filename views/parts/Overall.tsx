@@ -9,6 +9,7 @@ const HEADLINE: Record<JobView["state"], string> = {
   compressing: "Packing the zip…",
   ready: "All done",
   failed: "Nothing could be packed",
+  cancelled: "Cancelled",
 };
 
 export function Overall(p: { job: JobView }) {

@@ -1,6 +1,8 @@
 /**
  * The end of a job: the signed link with a copy button and its expiry as a
- * countdown (against the server clock), or why the job failed.
+ * countdown (against the server clock), or why the job failed, or that it
+ * was cancelled. Until then, a Cancel button (a plain form post, so it works
+ * without JavaScript).
  */
 import type { JobView } from "../../servers/shared/jobstate.ts";
 import { bytes, clockTime, countdown } from "../format.ts";
@@ -17,11 +19,24 @@ export function Result(p: { job: JobView; now: number }) {
         </p>
       </div>
     );
+  if (job.state === "cancelled")
+    return (
+      <div class="result result-failed" role="status">
+        <h2>Cancelled</h2>
+        <p>This job was cancelled: nothing was packed, and its downloaded files are gone.</p>
+        <p>
+          <a href="/">Pack other URLs</a>
+        </p>
+      </div>
+    );
   if (job.state !== "ready" || !job.link)
     return (
       <div class="result result-waiting">
         <h2>Download link</h2>
         <p class="muted">The link appears here as soon as the zip is ready.</p>
+        <form method="post" action={`/jobs/${job.id}/cancel`} class="cancel-form">
+          <button type="submit" class="button">Cancel this job</button>
+        </form>
       </div>
     );
   const expires = job.expires_at ? Date.parse(job.expires_at) : null;
