@@ -9,6 +9,8 @@ import { Layout } from "./Layout.tsx";
 
 export interface HomePageProps {
   maxUrls: number;
+  /** the link's lifetimes to offer: the default and the longest allowed, in seconds */
+  linkTtl?: { def: number; max: number };
   urlsText?: string;
   error?: string;
   invalid?: InvalidLine[];
@@ -35,6 +37,32 @@ export function badLines(text: string, invalid: InvalidLine[], keyOf = (line: st
     const f = found.get(bad.url)!;
     return { line: f.lines[f.next++] ?? bad.line, url: bad.url, reason: bad.reason };
   });
+}
+
+const LIFETIMES: [number, string][] = [
+  [600, "10 minutes"],
+  [3600, "1 hour"],
+  [86_400, "1 day"],
+  [604_800, "7 days"],
+];
+
+/** How long the link works: the usual lifetimes up to the longest allowed, and the default among them. */
+function LifetimeChoice(p: { def: number; max: number }) {
+  const options = LIFETIMES.filter(([s]) => s <= p.max);
+  if (!options.some(([s]) => s === p.def)) options.push([p.def, `${Math.round(p.def / 60)} minutes`]);
+  options.sort((a, b) => a[0] - b[0]);
+  return (
+    <p class="lifetime">
+      <label for="ttl">The link works for</label>{" "}
+      <select id="ttl" name="ttl_seconds">
+        {options.map(([s, words]) => (
+          <option value={String(s)} selected={s === p.def}>
+            {words}
+          </option>
+        ))}
+      </select>
+    </p>
+  );
 }
 
 export function HomePage(p: HomePageProps) {
@@ -90,6 +118,7 @@ export function HomePage(p: HomePageProps) {
           <p id="urls-help" class="hint">
             http and https links only. Blank lines and lines starting with # are skipped.
           </p>
+          {p.linkTtl && <LifetimeChoice {...p.linkTtl} />}
           <div class="actions">
             <button type="submit" class="button primary">
               Pack into a zip

@@ -15,7 +15,7 @@ import { Records } from "./records.ts";
 
 const root = mkdtempSync(`${tmpdir()}/compressjob-`);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const config = { DOWNLOADS_DIR: `${root}/downloads`, ARCHIVES_DIR: `${root}/archives`, PUBLIC_URL: "http://127.0.0.1:9", LINK_TTL_SECONDS: 3600 };
+const config = { DOWNLOADS_DIR: `${root}/downloads`, ARCHIVES_DIR: `${root}/archives`, PUBLIC_URL: "http://127.0.0.1:9", LINK_TTL_SECONDS: 3600, MAX_LINK_TTL_SECONDS: 86400 };
 const secret = "test-secret";
 let events: { key: string; ev: JobEvent }[] = [];
 let failPublish: ((ev: JobEvent) => boolean) | null = null;

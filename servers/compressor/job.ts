@@ -25,7 +25,7 @@ import { manifestEntries } from "./manifest.ts";
 import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES } from "./zipwriter.ts";
 
 export interface JobDeps {
-  config: Pick<Config, "DOWNLOADS_DIR" | "ARCHIVES_DIR" | "PUBLIC_URL" | "LINK_TTL_SECONDS">;
+  config: Pick<Config, "DOWNLOADS_DIR" | "ARCHIVES_DIR" | "PUBLIC_URL" | "LINK_TTL_SECONDS" | "MAX_LINK_TTL_SECONDS">;
   secret: string;
   records: Records;
   log: Logger;
@@ -165,7 +165,9 @@ export async function compressJob(deps: JobDeps, req: Pick<CompressRequest, "job
   }
 
   await publishArchive(deps.config, partial, archiveFolder(deps.secret, jobId), jobId);
-  const expires = Math.floor(Date.now() / 1000) + deps.config.LINK_TTL_SECONDS;
+  // The lifetime the job asked for (carried by its outcomes), never past the longest allowed.
+  const ttl = Math.min(outcomes.find((o) => o.ttl)?.ttl ?? deps.config.LINK_TTL_SECONDS, deps.config.MAX_LINK_TTL_SECONDS);
+  const expires = Math.floor(Date.now() / 1000) + ttl;
   const link = jobLink({ publicUrl: deps.config.PUBLIC_URL, secret: deps.secret, jobId, expires });
   deps.log.info("archive ready", { jobId, entries: files.length, bytes: result.bytes, input: total });
   return finish(deps, {

@@ -58,6 +58,9 @@ interface FileSoFar {
 
 const RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
 
+/** The link lifetime the job asked for, carried into its outcomes for the compressor. */
+const ttlOf = (req: DownloadRequest) => (req.ttl ? { ttl: req.ttl } : {});
+
 /** The validator a resume may rely on: a strong ETag, else Last-Modified. */
 function validatorOf(h: Headers): string | null {
   const etag = h.get("etag");
@@ -124,7 +127,7 @@ async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f:
       await checkBudget(c, dir, req.index, w.bytes);
       await rename(f.tmp, `${dir}/${file}`).catch((err) => Promise.reject(diskFailure(err)));
     });
-    return { index: req.index, total: req.total, url: req.url, state: "done", name: f.name, file, bytes: w.bytes, crc32: w.crc32, sha256: w.sha256.digest("hex"), error: null };
+    return { index: req.index, total: req.total, ...ttlOf(req), url: req.url, state: "done", name: f.name, file, bytes: w.bytes, crc32: w.crc32, sha256: w.sha256.digest("hex"), error: null };
   } finally {
     watchdog.dispose();
   }
@@ -167,7 +170,7 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
     await rm(f.tmp, { force: true }).catch(() => {});
     if (!(err instanceof DownloadFailed)) throw err;
     const error = n === 1 ? err.message : `${err.message} (after ${n} attempts${before && before !== err.message ? `; before that: ${before}` : ""})`;
-    return { index: req.index, total: req.total, url: req.url, state: "failed", name: f.name, file: null, bytes: progress.bytes, crc32: null, sha256: null, error };
+    return { index: req.index, total: req.total, ...ttlOf(req), url: req.url, state: "failed", name: f.name, file: null, bytes: progress.bytes, crc32: null, sha256: null, error };
   } finally {
     clearTimeout(timer);
   }

@@ -93,7 +93,7 @@ export async function failFile(req: DownloadRequest, deps: WorkerDeps, error: st
   const dir = jobDir(deps.config, req.jobId);
   let outcome = await readOutcome(dir, req.index);
   if (!outcome) {
-    outcome = { index: req.index, total: req.total, url: req.url, state: "failed", name: null, file: null, bytes: 0, crc32: null, error };
+    outcome = { index: req.index, total: req.total, ...(req.ttl ? { ttl: req.ttl } : {}), url: req.url, state: "failed", name: null, file: null, bytes: 0, crc32: null, error };
     await ensureJobDir(dir);
     await writeOutcome(dir, outcome);
   }

@@ -29,8 +29,8 @@ await tailer.poll(); // catch up on what nginx logged while the guard was down
 tailer.start();
 
 const sweeper = setInterval(() => void burner.sweep().catch((err) => log.error("sweep failed", { err })), 1000);
-// Links untouched for a day past the longest lifetime have expired: nginx refuses them before asking.
-const keepMs = (config.LINK_TTL_SECONDS + 86_400) * 1000;
+// A link untouched for a day past the longest lifetime a job may ask for has expired: nginx refuses it before asking.
+const keepMs = (config.MAX_LINK_TTL_SECONDS + 86_400) * 1000;
 const pruner = setInterval(() => void ledger.prune(Date.now() - keepMs).catch((err) => log.error("prune failed", { err })), 3_600_000);
 
 const server = Bun.serve({

@@ -28,6 +28,7 @@ const spec = {
   RUN_DIR: { kind: "path", def: ".run", doc: "runtime state: pids, logs, broker data, downloads, archives, the signing secret", contract: true },
   ALLOW_PRIVATE_URLS: { kind: "list", def: "", doc: "comma-separated `host:port` entries that may be downloaded although they resolve to a private address", contract: true },
   LINK_TTL_SECONDS: { kind: "int", def: "3600", doc: "how long a signed link is valid", contract: true, min: 1 },
+  MAX_LINK_TTL_SECONDS: { kind: "int", def: "604800", doc: "longest link lifetime a job may ask for (`ttl_seconds`)", contract: true, min: 60 },
   MAX_URLS: { kind: "int", def: "50", doc: "most URLs in one job", contract: true, min: 1 },
   MAX_FILE_BYTES: { kind: "int", def: "1073741824", doc: "largest single file; larger fails that URL (kept below zip's 4 GiB limit)", contract: true, min: 1 },
   MAX_JOB_BYTES: { kind: "int", def: "2147483648", doc: "most bytes in one job; past it, further files fail", contract: true, min: 1 },
@@ -116,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(spec) as [ConfigKey, Spec][]) out[key] = parse(key, s, raw[key]!);
   if (!["debug", "info", "warn", "error"].includes(out.LOG_LEVEL as string)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, not "${out.LOG_LEVEL}"`);
+  if ((out.LINK_TTL_SECONDS as number) > (out.MAX_LINK_TTL_SECONDS as number)) throw new ConfigError("LINK_TTL_SECONDS must not be above MAX_LINK_TTL_SECONDS");
   if ((out.PER_JOB_CONCURRENCY as number) > (out.DOWNLOAD_CONCURRENCY as number)) throw new ConfigError("PER_JOB_CONCURRENCY must not be above DOWNLOAD_CONCURRENCY");
   if ((out.MAX_FILE_BYTES as number) >= 4 * 1024 ** 3 - 1) throw new ConfigError("MAX_FILE_BYTES must stay below 4 GiB (zip without zip64)");
   if ((out.MAX_JOB_BYTES as number) >= 4 * 1024 ** 3 - 1) throw new ConfigError("MAX_JOB_BYTES must stay below 4 GiB (zip without zip64)");

@@ -19,6 +19,8 @@ export interface FileOutcome {
   index: number;
   /** the job's number of URLs (absent in outcomes written before it was recorded) */
   total?: number;
+  /** the link's lifetime the job asked for, in seconds (absent: the default) */
+  ttl?: number;
   url: string;
   state: "done" | "failed";
   /** sanitised file name (the zip entry name before de-duplication); null if failed before one was known */

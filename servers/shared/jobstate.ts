@@ -38,6 +38,8 @@ export interface JobView {
   archive_bytes: number | null;
   /** epoch ms when the job became ready or failed (extra, for the page's elapsed time) */
   finished_at?: number | null;
+  /** the link's lifetime the job asked for, in seconds (absent: LINK_TTL_SECONDS) */
+  link_ttl_seconds?: number;
 }
 
 /** A new job with every file queued. */

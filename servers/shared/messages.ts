@@ -9,8 +9,8 @@ import { MalformedMessage } from "./errors.ts";
 
 const VERSION = 1;
 
-/** One URL of a job, for the downloaders. */
-export interface DownloadRequest { v: 1; jobId: string; index: number; total: number; url: string }
+/** One URL of a job, for the downloaders; `ttl`: the link's lifetime the job asked for, in seconds. */
+export interface DownloadRequest { v: 1; jobId: string; index: number; total: number; url: string; ttl?: number }
 /**
  * For the compressor: a job whose files are all in (`total` is its file
  * count; absent in older requests), or, with `cancel`, a job its user
@@ -88,7 +88,7 @@ export function parseDownloadRequest(buf: Buffer | string): DownloadRequest {
   if (index >= total) throw new MalformedMessage("index must be below total");
   const url = str(o, "url");
   if (url.length > 4096) throw new MalformedMessage("url too long");
-  return { v: 1, jobId: jobId(o), index, total, url };
+  return { v: 1, jobId: jobId(o), index, total, url, ...(o.ttl === undefined ? {} : { ttl: int(o, "ttl", 1) }) };
 }
 
 export function parseCompressRequest(buf: Buffer | string): CompressRequest {

@@ -28,8 +28,8 @@ import type { JobStore } from "./store.ts";
 export interface WebDeps {
   config: Config;
   store: JobStore;
-  /** records and publishes a job of `client`; throws `LimitReached` when the client is over a limit */
-  createJob(urls: string[], client: string): Promise<JobView>;
+  /** records and publishes a job of `client` whose link lives `ttl` seconds; throws `LimitReached` when the client is over a limit */
+  createJob(urls: string[], ttl: number, client: string): Promise<JobView>;
   /** asks the compressor to cancel the job (a cancel request on the work exchange) */
   cancelJob?(id: string): Promise<void>;
   brokerUp(): boolean;
@@ -61,7 +61,8 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
     return m.respond();
   });
 
-  app.get("/", (c) => c.html(<HomePage maxUrls={config.MAX_URLS} />));
+  const linkTtl = { def: config.LINK_TTL_SECONDS, max: config.MAX_LINK_TTL_SECONDS };
+  app.get("/", (c) => c.html(<HomePage maxUrls={config.MAX_URLS} linkTtl={linkTtl} />));
 
   app.post("/jobs", postJobs(deps));
 

@@ -70,7 +70,7 @@ const respondMetrics = async () => {
 const app = createApp({
   config,
   store,
-  createJob: (urls, client) => createJob(store, broker, urls, client),
+  createJob: (urls, ttl, client) => createJob(store, broker, urls, ttl, client),
   cancelJob: (id) => broker.publish(WORK_EXCHANGE, keys.cancel(id), encode({ v: 1, jobId: id, cancel: true } satisfies CompressRequest)),
   brokerUp: () => broker.connected,
   queue,

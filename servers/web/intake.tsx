@@ -15,7 +15,7 @@ import type { WebEnv } from "./conn.ts";
 import { isForm, wantsJson } from "./negotiate.ts";
 import { Refused } from "./refused.ts";
 import { LimitReached } from "./store.ts";
-import { checkUrls, InvalidRequest, readCandidates, type Candidate } from "./urls.ts";
+import { checkUrls, InvalidRequest, linkTtl, readJobRequest, type Candidate } from "./urls.ts";
 
 /** Seconds a client at its unfinished-jobs limit is told to wait (no one can say when a job ends). */
 const ACTIVE_RETRY_SECONDS = 10;
@@ -27,8 +27,11 @@ export function postJobs(deps: WebDeps) {
     const browser = isForm(c.req.raw) && !wantsJson(c.req.raw);
     let cands: Candidate[] = [];
     try {
-      cands = await readCandidates(c.req.raw, config.MAX_BODY_BYTES, config.BODY_TIMEOUT_MS);
-      const job = await admit(deps, checkUrls(cands, config.MAX_URLS), c.var.client);
+      const asked = await readJobRequest(c.req.raw, config.MAX_BODY_BYTES, config.BODY_TIMEOUT_MS);
+      cands = asked.candidates;
+      const urls = checkUrls(cands, config.MAX_URLS);
+      const ttl = linkTtl(asked.ttl, config.LINK_TTL_SECONDS, config.MAX_LINK_TTL_SECONDS);
+      const job = await admit(deps, urls, ttl, c.var.client);
       const status_url = `/jobs/${job.id}`;
       if (browser) {
         if (c.req.header("hx-request")) {
@@ -52,10 +55,11 @@ function formAgain(c: Context<WebEnv>, deps: WebDeps, cands: Candidate[], err: I
   if (err instanceof Refused && err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
   const invalid = err instanceof InvalidRequest ? err.invalid : [];
   const text = cands.map((x) => x.text).join("\n");
-  return c.html(<HomePage maxUrls={deps.config.MAX_URLS} urlsText={text} error={err.message} invalid={invalid} />, err.status);
+  const linkTtl = { def: deps.config.LINK_TTL_SECONDS, max: deps.config.MAX_LINK_TTL_SECONDS };
+  return c.html(<HomePage maxUrls={deps.config.MAX_URLS} linkTtl={linkTtl} urlsText={text} error={err.message} invalid={invalid} />, err.status);
 }
 
-async function admit(deps: WebDeps, urls: string[], client: string): Promise<JobView> {
+async function admit(deps: WebDeps, urls: string[], ttl: number, client: string): Promise<JobView> {
   if (!deps.brokerUp()) throw new Refused(503, BROKER_DOWN, 5);
   const fits = deps.queue ? await deps.queue.fits(urls.length).catch(() => null) : true;
   if (fits === null) throw new Refused(503, BROKER_DOWN, 5);
@@ -63,7 +67,7 @@ async function admit(deps: WebDeps, urls: string[], client: string): Promise<Job
   if (deps.disk && !(await deps.disk.hasRoom().catch(() => true)))
     throw new Refused(507, "linkpack is short of disk space and cannot take a new job now; try again later", 60);
   try {
-    return await deps.createJob(urls, client);
+    return await deps.createJob(urls, ttl, client);
   } catch (err) {
     if (err instanceof LimitReached) throw overLimit(err);
     throw err;

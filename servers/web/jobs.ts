@@ -17,9 +17,9 @@ import type { JobStore } from "./store.ts";
 type Publisher = Pick<Broker, "publish">;
 type Store = Pick<JobStore, "create" | "markPublished" | "unpublished">;
 
-/** Creates a job of `client` (the store refuses one over the client's limits: `LimitReached`). */
-export async function createJob(store: Store, broker: Publisher, urls: string[], client = ""): Promise<JobView> {
-  const job = newJob(newId(), urls);
+/** Creates a job of `client` whose link lives `ttl` seconds (the store refuses one over the client's limits: `LimitReached`). */
+export async function createJob(store: Store, broker: Publisher, urls: string[], ttl?: number, client = ""): Promise<JobView> {
+  const job = { ...newJob(newId(), urls), ...(ttl !== undefined ? { link_ttl_seconds: ttl } : {}) };
   store.create(job, client);
   await publishJob(store, broker, job);
   return job;
@@ -30,7 +30,7 @@ async function publishJob(store: Store, broker: Publisher, job: JobView): Promis
   const total = job.files.length;
   await Promise.all(
     job.files.map(({ url, index }) => {
-      const msg: DownloadRequest = { v: 1, jobId: job.id, index, total, url };
+      const msg: DownloadRequest = { v: 1, jobId: job.id, index, total, url, ...(job.link_ttl_seconds ? { ttl: job.link_ttl_seconds } : {}) };
       return broker.publish(WORK_EXCHANGE, keys.download(job.id), encode(msg));
     }),
   );

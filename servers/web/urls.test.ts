@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { checkUrls, InvalidRequest, linesOf, MAX_REPORTED, readCandidates, urlProblem, type Candidate } from "./urls.ts";
+import { checkUrls, InvalidRequest, linesOf, linkTtl, MAX_REPORTED, readJobRequest, urlProblem, type Candidate } from "./urls.ts";
+
+const readCandidates = async (req: Request, max: number, timeout: number) => (await readJobRequest(req, max, timeout)).candidates;
 
 const req = (body: BodyInit, type: string) => new Request("http://x/jobs", { method: "POST", body, headers: { "content-type": type } });
 
@@ -89,5 +91,17 @@ describe("URL list", () => {
     expect((t as InvalidRequest).status).toBe(415);
     const big = await readCandidates(req("x".repeat(2000), "text/plain"), 1000, 5000).catch((e) => e);
     expect((big as InvalidRequest).status).toBe(413);
+  });
+});
+
+describe("the link's lifetime", () => {
+  test("from JSON, a form field or the query; capped by the longest allowed; absent: the default", async () => {
+    const req = (body: string, type: string, url = "http://x/jobs") => new Request(url, { method: "POST", body, headers: { "content-type": type } });
+    expect((await readJobRequest(req('{"urls": ["https://a/x"], "ttl_seconds": 600}', "application/json"), 1000, 5000)).ttl).toBe(600);
+    expect((await readJobRequest(req("urls=https%3A%2F%2Fa%2F1&ttl_seconds=86400", "application/x-www-form-urlencoded"), 1000, 5000)).ttl).toBe("86400");
+    expect((await readJobRequest(req("https://a/1", "text/plain", "http://x/jobs?ttl_seconds=120"), 1000, 5000)).ttl).toBe("120");
+    expect((await readJobRequest(req("https://a/1", "text/plain"), 1000, 5000)).ttl).toBeNull();
+    expect([linkTtl(600, 3600, 86400), linkTtl("86400", 3600, 604800), linkTtl(10 ** 9, 3600, 604800), linkTtl(null, 3600, 604800), linkTtl(null, 3600, 1800)]).toEqual([600, 86400, 604800, 3600, 1800]);
+    for (const bad of [59, -1, 1.5, "ten", "60s", true, {}]) expect(() => linkTtl(bad, 3600, 604800)).toThrow(InvalidRequest);
   });
 });

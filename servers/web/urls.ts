@@ -79,11 +79,18 @@ export function checkUrls(cands: Candidate[], maxUrls: number, problem: (text: s
   throw new InvalidRequest(`${bad} of ${cands.length} lines are not valid http(s) URLs${more}`, invalid);
 }
 
+/** What a `POST /jobs` asks for: its URL lines, and the link's lifetime if it chose one. */
+export interface JobRequest {
+  candidates: Candidate[];
+  /** `ttl_seconds` as sent (JSON, a form field or the query), not checked yet; null when absent */
+  ttl: unknown;
+}
+
 /**
  * Reads the body of `POST /jobs` by content type, bounded to `maxBytes` and
  * to `timeoutMs` for the whole body (a client that stalls or trickles gets 408).
  */
-export async function readCandidates(req: Request, maxBytes: number, timeoutMs: number): Promise<Candidate[]> {
+export async function readJobRequest(req: Request, maxBytes: number, timeoutMs: number): Promise<JobRequest> {
   const type = (req.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw new InvalidRequest(`request body too large: at most ${maxBytes} bytes`, [], 413);
@@ -91,8 +98,9 @@ export async function readCandidates(req: Request, maxBytes: number, timeoutMs: 
   if (!known.includes(type))
     throw new InvalidRequest(`unsupported content type "${type || "none"}": send text/plain (one URL per line), application/json ({"urls": [...]}) or a form`, [], 415);
   const body = await readBounded(req, maxBytes, timeoutMs);
-  if (type === "text/plain") return linesOf(new TextDecoder().decode(body));
-  if (type === "application/json") return jsonCandidates(new TextDecoder().decode(body));
+  const query = new URL(req.url).searchParams.get("ttl_seconds");
+  if (type === "text/plain") return { candidates: linesOf(new TextDecoder().decode(body)), ttl: query };
+  if (type === "application/json") return jsonRequest(new TextDecoder().decode(body), query);
   const form = await new Response(body as Uint8Array<ArrayBuffer>, { headers: { "content-type": req.headers.get("content-type")! } }).formData();
   const out = linesOf(String(form.get("urls") ?? ""));
   let n = out.length ? out[out.length - 1]!.line : 0;
@@ -101,16 +109,33 @@ export async function readCandidates(req: Request, maxBytes: number, timeoutMs: 
     n++;
     if (t) out.push({ line: n, text: t });
   }
-  return out;
+  return { candidates: out, ttl: form.get("ttl_seconds") ?? query };
 }
 
-function jsonCandidates(text: string): Candidate[] {
+/** Shortest link lifetime a job may ask for. */
+const MIN_TTL_SECONDS = 60;
+
+/** The link lifetime a job gets: what it asked for (whole seconds, at least a minute) capped at `max`, or `def`. */
+export function linkTtl(asked: unknown, def: number, max: number): number {
+  if (asked === null || asked === undefined || asked === "") return Math.min(def, max);
+  const n = typeof asked === "number" ? asked : typeof asked === "string" && /^\d+$/.test(asked.trim()) ? Number(asked) : NaN;
+  if (!Number.isSafeInteger(n) || n < MIN_TTL_SECONDS)
+    throw new InvalidRequest(`ttl_seconds must be a whole number of seconds, at least ${MIN_TTL_SECONDS} (the link's lifetime; at most ${max})`);
+  return Math.min(n, max);
+}
+
+function jsonRequest(text: string, query: string | null): JobRequest {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
     throw new InvalidRequest('the body is not valid JSON: send {"urls": ["https://...", ...]}');
   }
+  const ttl = (v as { ttl_seconds?: unknown } | null)?.ttl_seconds ?? query;
+  return { candidates: jsonCandidates(v), ttl };
+}
+
+function jsonCandidates(v: unknown): Candidate[] {
   const urls = (v as { urls?: unknown } | null)?.urls;
   if (typeof v !== "object" || v === null || Array.isArray(v) || !Array.isArray(urls))
     throw new InvalidRequest('JSON must be an object with a "urls" array: {"urls": ["https://...", ...]}');
