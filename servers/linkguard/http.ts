@@ -2,7 +2,9 @@
  * @module linkguard/http
  * nginx's auth_request target, `GET /lease`, asked before each request of a
  * link with the link's normalised path, the client's method, Range and
- * If-Range in `X-Original-*` headers and the internal token. Answers:
+ * If-Range in `X-Original-*` headers, the link's checked expiry in
+ * `X-Link-Expires` (kept so the ledger can forget the link once it has
+ * expired) and the internal token. Answers:
  * - 204: go ahead; for a GET with the lease token in `X-Lease` (nginx logs it);
  * - 401 with `X-Guard` = `used` (nginx: 410), `busy` (409, `Retry-After`) or
  *   `range` (416) and `X-Guard-Message`, the sentence nginx sends as the body.
@@ -10,7 +12,7 @@
  * `GET /healthz`: 200 while the ledger answers and the access log is read.
  */
 import { stat } from "node:fs/promises";
-import { archiveFile, linkKey } from "../shared/link.ts";
+import { archiveFile, linkExpiry, linkKey } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
 import { metricsResponse, type Metrics } from "../shared/metrics.ts";
 import { TOKEN_HEADER, tokenMatches } from "../shared/secrets.ts";
@@ -55,7 +57,7 @@ export function guardHandler(deps: GuardDeps): (req: Request) => Promise<Respons
     const info = archiveInfo(st);
     const at = startOffset(req.headers.get("x-original-range") || null, req.headers.get("x-original-if-range") || null, info);
     if ("refused" in at) return refuse("range", `Refused: ${at.refused}.`);
-    const got = await deps.ledger.take(key, at.start, info.size);
+    const got = await deps.ledger.take(key, at.start, info.size, Date.now(), linkExpiry(req.headers.get("x-link-expires")));
     switch (got.state) {
       case "granted":
         deps.log.info("lease granted", { key, start: at.start, size: info.size });

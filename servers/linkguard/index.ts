@@ -29,9 +29,13 @@ await tailer.poll(); // catch up on what nginx logged while the guard was down
 tailer.start();
 
 const sweeper = setInterval(() => void burner.sweep().catch((err) => log.error("sweep failed", { err })), 1000);
-// A link untouched for a day past the longest lifetime a job may ask for has expired: nginx refuses it before asking.
-const keepMs = (config.MAX_LINK_TTL_SECONDS + 86_400) * 1000;
-const pruner = setInterval(() => void ledger.prune(Date.now() - keepMs).catch((err) => log.error("prune failed", { err })), 3_600_000);
+// A link past its expiry (and the clocks' skew) is refused by nginx before it asks: forget it.
+const prune = () =>
+  ledger
+    .prune(Date.now() - config.CLOCK_SKEW_SECONDS * 1000, config.MAX_LINK_TTL_SECONDS * 1000)
+    .then((n) => n > 0 && log.info("forgot expired links", { count: n }))
+    .catch((err) => log.error("prune failed", { err }));
+const pruner = setInterval(() => void prune(), config.SWEEP_INTERVAL_SECONDS * 1000);
 
 const server = Bun.serve({
   hostname: config.GUARD_HOST,

@@ -91,6 +91,36 @@ describe("Ledger", () => {
     expect(await again.get(key)).toEqual({ size: 10 * MB, delivered: MB, used: false, leased: false });
   });
 
+  test("a link is forgotten only once it has expired, and never while leased or used with its archive still there", async () => {
+    const l = await ledger({ leaseMs: 60_000, overlapBytes: 0 });
+    const other = (c: string) => key.replace("/d/a", `/d/${c}`);
+    const [burned, partial, leased, unburned] = [key, other("c"), other("e"), other("f")];
+    const finish = async (k: string, bytes: number) => {
+      const r = await l.take(k, 0, MB, 0, 10_000);
+      if (r.state !== "granted") throw new Error(r.state);
+      await l.applyLines("log", 1, 1, [{ token: r.token, status: 200, bytes }], 0);
+    };
+    await finish(burned, MB);
+    await l.markBurned(burned, 0);
+    await finish(partial, MB / 2);
+    await finish(unburned, MB);
+    await l.take(leased, 0, MB, 0, 10_000);
+    expect(await l.prune(10_000, 1)).toBe(0); // not expired yet
+    expect(await l.prune(10_001, 1)).toBe(2); // the burned and the half-delivered one
+    expect([await l.get(burned), await l.get(partial)]).toEqual([null, null]);
+    expect((await l.get(leased))!.leased).toBe(true);
+    expect((await l.get(unburned))!.used).toBe(true);
+  });
+
+  test("a row with no known expiry counts as expiring the longest lifetime after its last change", async () => {
+    const l = await ledger({ leaseMs: 60_000, overlapBytes: 0 });
+    const r = await l.take(key, 0, MB, 1000); // no expiry given
+    if (r.state !== "granted") throw new Error(r.state);
+    await l.applyLines("log", 1, 1, [{ token: r.token, status: 416, bytes: 100 }], 2000);
+    expect(await l.prune(2000 + 5000, 5000)).toBe(0);
+    expect(await l.prune(2000 + 5001, 5000)).toBe(1);
+  });
+
   test("an older guard's store: its used and leased links stay refused", async () => {
     const dir = mkdtempSync(`${tmpdir()}/ledger-old-`);
     dirs.push(dir);

@@ -13,7 +13,10 @@
  *           link counts as fully delivered (used), never as free
  *
  * A used link is refused for good and its archive is burned (deleted) by the
- * caller. State is in SQLite (db.ts), so it survives a restart.
+ * caller. A link's row is kept until its signed expiry (plus the clock skew
+ * allowed between machines) has passed: from then on nginx refuses the link
+ * before asking, so `prune` forgets it. State is in SQLite (db.ts), so it
+ * survives a restart.
  */
 import { randomBytes } from "node:crypto";
 import { migrate, tableExists, type Db } from "../shared/db.ts";
@@ -63,6 +66,8 @@ const SCHEMA = [
               SELECT key, COALESCE(used_at, leased_at), updated_at FROM links WHERE used_at IS NOT NULL OR leased_at IS NOT NULL`;
     await sql`DROP TABLE links`;
   },
+  // When each link expires (epoch ms), so its row is forgotten once nginx refuses it anyway.
+  ["ALTER TABLE guard_links ADD COLUMN expires_at INTEGER", "CREATE INDEX guard_links_expires ON guard_links (expires_at)"],
 ];
 
 export class Ledger {
@@ -76,8 +81,11 @@ export class Ledger {
     return new Ledger(db, o);
   }
 
-  /** A GET of `key` that nginx will serve from byte `start` of an archive of `size` bytes. */
-  take(key: string, start: number, size: number, now = Date.now()): Promise<TakeResult> {
+  /**
+   * A GET of `key` that nginx will serve from byte `start` of an archive of
+   * `size` bytes, through a link that expires at `expiresAt` (epoch ms).
+   */
+  take(key: string, start: number, size: number, now = Date.now(), expiresAt: number | null = null): Promise<TakeResult> {
     return this.db.tx(async (sql): Promise<TakeResult> => {
       const [row] = await sql`SELECT delivered, used_at, leased_at FROM guard_links WHERE key = ${key}`;
       if (row?.used_at != null) return { state: "used" };
@@ -91,10 +99,11 @@ export class Ledger {
       const resumeFrom = Math.max(0, delivered - this.o.overlapBytes);
       if (start < resumeFrom) return { state: "behind", delivered, resumeFrom, size };
       const token = randomBytes(16).toString("hex");
-      await sql`INSERT INTO guard_links (key, size, lease_token, lease_start, leased_at, updated_at)
-                VALUES (${key}, ${size}, ${token}, ${start}, ${now}, ${now})
+      await sql`INSERT INTO guard_links (key, size, lease_token, lease_start, leased_at, updated_at, expires_at)
+                VALUES (${key}, ${size}, ${token}, ${start}, ${now}, ${now}, ${expiresAt})
                 ON CONFLICT (key) DO UPDATE SET size = excluded.size, lease_token = excluded.lease_token,
-                  lease_start = excluded.lease_start, leased_at = excluded.leased_at, updated_at = excluded.updated_at`;
+                  lease_start = excluded.lease_start, leased_at = excluded.leased_at, updated_at = excluded.updated_at,
+                  expires_at = CASE WHEN excluded.expires_at > COALESCE(guard_links.expires_at, 0) THEN excluded.expires_at ELSE guard_links.expires_at END`;
       return { state: "granted", token };
     });
   }
@@ -162,9 +171,16 @@ export class Ledger {
     return r ? { size: Number(r.size), delivered: Number(r.delivered), used: r.used_at != null, leased: r.leased_at != null } : null;
   }
 
-  /** Forgets links untouched since `before` (epoch ms): they expired long ago, so nginx refuses them first. */
-  async prune(before: number): Promise<number> {
-    const r = await this.db.sql`DELETE FROM guard_links WHERE updated_at < ${before} AND leased_at IS NULL AND (used_at IS NULL OR burned_at IS NOT NULL)`;
+  /**
+   * Forgets links that expired before `before` (epoch ms): nginx refuses them
+   * before asking. A row with no known expiry (an older guard's) counts as
+   * expiring `maxTtlMs` after it last changed. Held leases and used links
+   * whose archive is not deleted yet are kept whatever their age.
+   */
+  async prune(before: number, maxTtlMs: number): Promise<number> {
+    const r = await this.db.sql`DELETE FROM guard_links
+      WHERE COALESCE(NULLIF(expires_at, 0), updated_at + ${maxTtlMs}) < ${before}
+        AND leased_at IS NULL AND (used_at IS NULL OR burned_at IS NOT NULL)`;
     return r.count ?? 0;
   }
 }

@@ -84,7 +84,8 @@ const spec = {
   MAX_EVENT_STREAMS_PER_CLIENT: { kind: "int", def: "20", doc: "open event streams of one client; beyond it `503`", min: 1 },
   MAX_QUEUED_FILES: { kind: "int", def: "10000", doc: "files waiting in the download queue past which a new job gets `503`", min: 1 },
   JOB_STALL_SECONDS: { kind: "int", def: "21600", doc: "a job whose download folder saw no change for this long fails (its last messages were lost, say)", min: 1 },
-  SWEEP_INTERVAL_SECONDS: { kind: "int", def: "600", doc: "how often expired archives, old records and stalled jobs are cleaned up", min: 1 },
+  SWEEP_INTERVAL_SECONDS: { kind: "int", def: "600", doc: "how often expired archives, old records, stalled jobs and the link guard's expired links are cleaned up", min: 1 },
+  CLOCK_SKEW_SECONDS: { kind: "int", def: "300", doc: "how far apart the machines' clocks may be; the link guard remembers a link this long past its expiry", min: 0 },
   LOG_LEVEL: { kind: "string", def: "info", doc: "debug, info, warn or error" },
   LOG_MAX_BYTES: { kind: "int", def: "10485760", doc: "a process's log past this size is moved to `<name>.log.1` and started afresh (the broker's likewise)", min: 1024 },
 } satisfies Record<string, Spec>;

@@ -37,6 +37,12 @@ export function linkKey(uri: string | null | undefined): string | null {
   return LINK_PATH.test(path) ? path : null;
 }
 
+/** A link's `expires` (epoch seconds, as nginx checked it) in epoch ms, or null if it is not one. */
+export function linkExpiry(expires: string | null | undefined): number | null {
+  const n = Number(expires ?? NaN);
+  return Number.isSafeInteger(n) && n > 0 ? n * 1000 : null;
+}
+
 /** The signature nginx recomputes for `uri` valid until `expires` (epoch seconds): unpadded base64url MD5. */
 export function signature(uri: string, expires: number, secret: string): string {
   return createHash("md5").update(`${expires}${uri} ${secret}`).digest("base64url");

@@ -1,12 +1,14 @@
 /**
  * Nothing grows without bound, on a stack of its own with short lifetimes
  * (JOB_RETENTION_SECONDS=3, LINK_TTL_SECONDS=3, JOB_STALL_SECONDS=2, a sweep
- * every second, logs capped at 1 KiB): an expired link's archive is deleted,
- * a finished job is forgotten and then answers 410 (an id never seen: 404),
+ * every second, no clock skew allowed, logs capped at 1 KiB): an expired
+ * link's archive is deleted, the link guard forgets a used link once it has
+ * expired, a finished job is forgotten and then answers 410 (an id never seen: 404),
  * a job whose folder stalled fails with the reason, dead letters are bounded
  * by a policy, and logs are rotated.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { existsSync, statSync } from "node:fs";
 import { newId } from "../../servers/shared/ids.ts";
 import { dataFileName, ensureJobDir, jobDir, writeOutcome } from "../../servers/shared/jobfiles.ts";
@@ -19,7 +21,7 @@ import { until } from "../support/wait.ts";
 
 let stack: Awaited<ReturnType<typeof createStack>>;
 beforeAll(async () => {
-  stack = await createStack({ JOB_RETENTION_SECONDS: "3", LINK_TTL_SECONDS: "3", JOB_STALL_SECONDS: "2", SWEEP_INTERVAL_SECONDS: "1", LOG_MAX_BYTES: "1024" });
+  stack = await createStack({ JOB_RETENTION_SECONDS: "3", LINK_TTL_SECONDS: "3", JOB_STALL_SECONDS: "2", SWEEP_INTERVAL_SECONDS: "1", CLOCK_SKEW_SECONDS: "0", LOG_MAX_BYTES: "1024" });
 }, 120_000);
 afterAll(async () => {
   await stack?.stop();
@@ -40,6 +42,25 @@ describe("lifetimes", () => {
     const r = await fetch(`${web}/jobs/${id}`, { headers: { accept: "application/json" } });
     expect(await r.json()).toEqual({ error: "this job has expired" });
     expect(await status(`${web}/jobs/${newId()}`)).toBe(404);
+  }, 60_000);
+
+  test("the link guard remembers a used link until it expires, then forgets it; the link stays refused", async () => {
+    const { web, fixtures, config } = stack;
+    const id = await submit(web, [fixtures.route(`/used-${newId()}/a.txt`, "downloaded once\n", "text/plain")]);
+    const job = await waitFinal(web, id);
+    const got = await fetch(job.link!);
+    expect([got.status, await got.text()]).toEqual([200, expect.any(String)]);
+    const key = new URL(job.link!).pathname;
+    const ledger = new Database(`${config.STATE_DIR}/linkguard.sqlite`, { readonly: true });
+    try {
+      const row = () => ledger.query<{ used_at: number | null }, [string]>("SELECT used_at FROM guard_links WHERE key = ?").get(key);
+      await until("the guard to record the link as used", () => row()?.used_at != null, 10_000);
+      expect((await fetch(job.link!)).status).toBe(410);
+      await until("the guard to forget the expired link", () => row() === null, 30_000);
+    } finally {
+      ledger.close();
+    }
+    expect((await fetch(job.link!)).status).toBe(410); // nginx: expired
   }, 60_000);
 
   test("a job whose download folder stalled fails with the reason, its folder removed", async () => {
