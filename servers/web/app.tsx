@@ -14,7 +14,7 @@ import { tokenMatches } from "../shared/secrets.ts";
 import { isFinal, type JobView } from "../shared/jobstate.ts";
 import { HomePage } from "../../views/HomePage.tsx";
 import { JobPage } from "../../views/JobPage.tsx";
-import { identifyClient } from "./client.ts";
+import { identifyClient, isLoopback } from "./client.ts";
 import type { WebEnv } from "./conn.ts";
 import { postJobs } from "./intake.tsx";
 import { wantsJson } from "./negotiate.ts";
@@ -41,7 +41,7 @@ export interface WebDeps {
   events?: (c: Context<WebEnv>, job: JobView, client: string) => Response | Promise<Response>;
   /** extra routes (static assets) */
   extend?: (app: Hono<WebEnv>) => void;
-  /** `GET /metrics`, for holders of the internal token only; absent in unit tests */
+  /** `GET /metrics`, for this machine and holders of the internal token; absent in unit tests */
   metrics?: { token: string; respond(): Promise<Response> };
 }
 
@@ -53,11 +53,14 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
 
   app.get("/healthz", (c) => (deps.brokerUp() ? c.text("ok") : c.text("broker unreachable", 503)));
 
-  // The numbers of a public instance are not for everyone: the internal token (Authorization: Bearer) opens them.
+  // The numbers of a public instance are not for everyone: this machine may read them (a request that came
+  // through a proxy never counts as this machine), anyone else needs the internal token (Authorization: Bearer).
   app.get("/metrics", (c) => {
     const m = deps.metrics;
     if (!m) throw new HTTPException(404, { message: "not found" });
-    if (!tokenMatches(/^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1], m.token)) throw new HTTPException(403, { message: "metrics need the internal token" });
+    const local = isLoopback(c.var.client) && c.req.header("x-forwarded-for") === undefined && c.req.header("forwarded") === undefined;
+    if (!local && !tokenMatches(/^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1], m.token))
+      throw new HTTPException(403, { message: "metrics are for this machine, or need the internal token" });
     return m.respond();
   });
 

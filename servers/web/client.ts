@@ -20,6 +20,9 @@ export function clientOf(peer: string, forwardedFor: string | undefined, trusted
   return p;
 }
 
+/** Whether `client` (as `clientOf` names it) is this machine. */
+export const isLoopback = (client: string) => /^127\.\d+\.\d+\.\d+$/.test(client) || client === "::1";
+
 /** Middleware: sets `c.var.client`. */
 export function identifyClient(trustedProxies: readonly string[]) {
   const trusted = new Set(trustedProxies.map(plain));

@@ -2,8 +2,8 @@
  * The disk and the numbers: POST /jobs answers 507 while a volume is short of
  * MIN_FREE_DISK_BYTES (a stack of its own asks for more than any disk has); a
  * compressor that runs out of space mid-way (a 1 MB tmpfs over ARCHIVES_DIR)
- * fails the job with the reason, without retrying; and the metrics count jobs
- * and files, for holders of the internal token only.
+ * fails the job with the reason, without retrying; and the metrics (for this
+ * machine, or with the internal token through a proxy) count jobs and files.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { internalToken } from "../../servers/shared/secrets.ts";
@@ -54,11 +54,17 @@ describe("disk", () => {
 });
 
 describe("metrics", () => {
-  test("GET /metrics needs the internal token; jobs and files are counted", async () => {
+  test("GET /metrics answers this machine, and through a proxy only the internal token; jobs and files are counted", async () => {
     const { web, fixtures, config } = await useStack();
-    const metrics = (url: string, token?: string) => fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-    expect((await metrics(`${web}/metrics`)).status).toBe(403);
-    expect((await metrics(`${web}/metrics`, "not-the-token")).status).toBe(403);
+    const metrics = (url: string, token?: string, headers: Record<string, string> = {}) =>
+      fetch(url, { headers: token ? { ...headers, authorization: `Bearer ${token}` } : headers });
+    const viaProxy = { "x-forwarded-for": "203.0.113.7" };
+    const local = await metrics(`${web}/metrics`);
+    expect([local.status, local.headers.get("content-type")]).toEqual([200, expect.stringMatching(/^text\/plain; version=0\.0\.4/)]);
+    expect((await metrics(`${web}/metrics`, undefined, viaProxy)).status).toBe(403);
+    expect((await metrics(`${web}/metrics`, undefined, { forwarded: "for=203.0.113.7" })).status).toBe(403);
+    expect((await metrics(`${web}/metrics`, "not-the-token", viaProxy)).status).toBe(403);
+    expect((await metrics(`${web}/metrics`, internalToken(config), viaProxy)).status).toBe(200);
     const count = (text: string, name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, "\\$&")} (\\d+)`, "m").exec(text)?.[1] ?? 0);
     const webBefore = await (await metrics(`${web}/metrics`, internalToken(config))).text();
     const dlUrl = `http://${config.HOST}:${config.DOWNLOADER_PORT}/metrics`;
