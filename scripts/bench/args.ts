@@ -5,7 +5,8 @@
  *   --corpus a,b          corpora among photos,text,big (default all; --quick: photos,text)
  *   --quick               fast smoke run: 2 rounds, no big, 10 concurrent jobs
  *   --jobs N              concurrent jobs in the throughput section (default 50)
- *   --skip s,t            sections to leave out: throughput, events
+ *   --soak-jobs N         jobs in the soak (default 2000; --quick: 600)
+ *   --skip s,t            sections to leave out: throughput, events, soak
  *   --out FILE            report path (default BENCHMARKS.md)
  *   --render              only re-render the report from the last run's .bench/results.json
  */
@@ -17,6 +18,8 @@ export interface Args {
   jobs: number;
   throughput: boolean;
   events: boolean;
+  soak: boolean;
+  soakJobs: number;
   out: string;
   render: boolean;
   raw: string;
@@ -28,7 +31,7 @@ export class UsageError extends Error {
 
 export function parseArgs(argv: string[]): Args {
   const quick = argv.includes("--quick");
-  const a: Args = { rounds: quick ? 2 : 5, corpora: quick ? ["photos", "text"] : [...CORPUS_NAMES], jobs: quick ? 10 : 50, throughput: true, events: true, out: "BENCHMARKS.md", render: false, raw: argv.join(" ") };
+  const a: Args = { rounds: quick ? 2 : 5, corpora: quick ? ["photos", "text"] : [...CORPUS_NAMES], jobs: quick ? 10 : 50, throughput: true, events: true, soak: true, soakJobs: quick ? 600 : 2000, out: "BENCHMARKS.md", render: false, raw: argv.join(" ") };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {
@@ -45,6 +48,7 @@ export function parseArgs(argv: string[]): Args {
     else if (flag === "--render") a.render = true;
     else if (flag === "--rounds") a.rounds = count();
     else if (flag === "--jobs") a.jobs = count();
+    else if (flag === "--soak-jobs") a.soakJobs = count();
     else if (flag === "--out") a.out = value();
     else if (flag === "--corpus") {
       const names = value().split(",").map((s) => s.trim()).filter(Boolean);
@@ -54,6 +58,7 @@ export function parseArgs(argv: string[]): Args {
       const s = value().split(",");
       a.throughput &&= !s.includes("throughput");
       a.events &&= !s.includes("events");
+      a.soak &&= !s.includes("soak");
     } else throw new UsageError(`unknown option ${flag}`);
   }
   return a;

@@ -13,10 +13,10 @@ import { freePortsEnv, RAISED_LIMITS } from "../lib/ports.ts";
 
 const envFile = (runDir: string) => `${runDir}/../run-env.json`;
 
-/** A config on free ports under `runDir`, allowed to download from `allow` (host:port). */
-export function benchConfig(runDir: string, allow: string): { config: Config; env: Record<string, string> } {
+/** A config on free ports under `runDir`, allowed to download from `allow` (host:port), with `extra` settings. */
+export function benchConfig(runDir: string, allow: string, extra: Record<string, string> = {}): { config: Config; env: Record<string, string> } {
   // Every bench request comes from 127.0.0.1: the per-client limits are raised as for test stacks.
-  const env: Record<string, string> = { ...RAISED_LIMITS, RUN_DIR: runDir, ALLOW_PRIVATE_URLS: allow, LOG_LEVEL: "info", ...freePortsEnv() };
+  const env: Record<string, string> = { ...RAISED_LIMITS, RUN_DIR: runDir, ALLOW_PRIVATE_URLS: allow, LOG_LEVEL: "info", ...freePortsEnv(), ...extra };
   return { config: loadConfig(env), env };
 }
 

@@ -53,6 +53,11 @@ export class EventHub {
     if (ev.type === "failed") e.fail?.(new JobFailed(`job ${ev.jobId} failed: ${ev.error}`));
   }
 
+  /** Forgets what was seen of `id` (a long run keeps no history). */
+  forget(id: string): void {
+    this.jobs.delete(id);
+  }
+
   /** Resolves with the link event of `id` (possibly already seen); rejects if the job fails or `ms` pass. */
   waitLink(id: string, ms: number): Promise<{ link: LinkEvent; recv: number }> {
     const e = this.entry(id);

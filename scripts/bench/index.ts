@@ -21,7 +21,8 @@ import { machineMeta } from "./machine.ts";
 import { renderReport } from "./report.ts";
 import type { BenchResults } from "./results.ts";
 import { measureEvents } from "./eventsbench.ts";
-import { measureCorpus, measureThroughput, warmUp, type Ctx } from "./runner.ts";
+import { measureCorpus, measureThroughput, urlsOf, warmUp, type Ctx } from "./runner.ts";
+import { runSoak, SOAK_SETTINGS } from "./soak.ts";
 
 const BENCH = `${ROOT}/.bench`;
 const say = (s: string) => console.log(s);
@@ -64,7 +65,7 @@ try {
   await cleanStale(runDir);
   pruneOldVersions(`${BENCH}/corpora`);
   const needed = new Set<CorpusName>(["photos", ...args.corpora]);
-  if (args.events) needed.add("text");
+  if (args.events || args.soak) needed.add("text");
   const corpora = new Map<CorpusName, Corpus>();
   for (const n of ["photos", "text", "big"] as const) if (needed.has(n)) corpora.set(n, await ensureCorpus(`${BENCH}/corpora`, n, say));
 
@@ -100,6 +101,20 @@ try {
   if (args.corpora.includes("big")) {
     say("corpus big:");
     results.corpora.push(await measureCorpus(ctx, corpora.get("big")!, args.rounds));
+  }
+  if (args.soak) {
+    // on a stack of its own, with short lifetimes: the main one stops first
+    await hub.close();
+    await stopBenchStack(config);
+    const soak = benchConfig(`${BENCH}/soak`, server.hostPort, SOAK_SETTINGS);
+    config = soak.config;
+    say(`soak: ${args.soakJobs} jobs (RUN_DIR ${config.RUN_DIR})...`);
+    await cleanStale(config.RUN_DIR);
+    await startBenchStack(config, soak.env);
+    hub = await EventHub.open(brokerUrl(config, "observer"));
+    const text = corpora.get("text")!;
+    const urls = urlsOf(ctx, { ...text, files: text.files.slice(0, 3) });
+    results.soak = await runSoak({ config, web: `http://${config.HOST}:${config.PORT}`, hub, urls, jobs: args.soakJobs, say });
   }
 
   results.meta.loadEnd = loadavg()[0]!;

@@ -4,6 +4,7 @@
  * their verdicts, then per corpus the times (median and min-max), ratios,
  * archive sizes, phases, zip-step throughput, and the stack's memory and CPU.
  */
+import { soakSection } from "./soakreport.ts";
 import { BASELINES, type BaselineKind } from "./baseline.ts";
 import type { Phases } from "./linkpack.ts";
 import { MEASURED } from "./procstats.ts";
@@ -105,6 +106,7 @@ export function renderReport(r: BenchResults): string {
     if (t.failures.length) out.push("", "Failures: " + t.failures.slice(0, 5).join("; "));
   }
   if (r.events.length) out.push("", "## Progress events on vs off", "", eventsTable(r.events));
+  if (r.soak) out.push("", ...soakSection(r.soak));
   // In the order they ran: big last.
   const sections: [string, ProcUsage][] = r.corpora.filter((c) => c.corpus !== "big").map((c) => [c.corpus, c.usage]);
   if (r.throughput) sections.push([`${r.throughput.jobs} jobs`, r.throughput.usage]);

@@ -73,9 +73,36 @@ export interface Meta {
   loadEnd: number;
 }
 
+/** One look at a soak's stack. */
+export interface SoakSample {
+  /** ms since the soak started */
+  t: number;
+  jobsDone: number;
+  /** downloads, archives, state and logs under RUN_DIR */
+  diskBytes: number;
+  jobRows: number;
+  records: number;
+  ledgerRows: number;
+  /** messages waiting in the work queues */
+  queued: number;
+  deadLetters: number;
+  /** resident memory of each part's process tree */
+  rss: Partial<Record<string, number>>;
+}
+
+export interface SoakResult {
+  jobs: number;
+  done: number;
+  failures: number;
+  wallMs: number;
+  settings: Record<string, string>;
+  samples: SoakSample[];
+}
+
 export interface BenchResults {
   meta: Meta;
   corpora: CorpusResult[];
   throughput?: ThroughputResult;
   events: EventsResult[];
+  soak?: SoakResult;
 }

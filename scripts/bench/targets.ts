@@ -3,6 +3,7 @@
  * The issue's performance targets, each evaluated on a run's results into
  * "met", "missed" or "not measured" with the numbers behind it.
  */
+import { levelled } from "./soakreport.ts";
 import { median, mbPerSec, percentile, ratio, relDiff } from "./stats.ts";
 import type { BenchResults, CorpusResult, EventsResult } from "./results.ts";
 import { MEASURED, type Measured } from "./procstats.ts";
@@ -65,5 +66,14 @@ export function verdicts(r: BenchResults): Verdict[] {
       met: r.events.every((e) => d(e, "linkMs") < 0.05),
     });
   } else out.push({ target: "progress events on vs off < 5%", measured: "not run", met: null });
+
+  if (r.soak) {
+    const l = levelled(r.soak);
+    out.push({
+      target: "soak: disk, stored rows and memory level off under load (last third ≤ 1.5x the middle third), every job done",
+      measured: `${r.soak.done}/${r.soak.jobs} jobs; largest growth ${l.worst[1].toFixed(2)} (${l.worst[0]})`,
+      met: l.met && r.soak.done === r.soak.jobs,
+    });
+  } else out.push({ target: "soak levels off", measured: "not run", met: null });
   return out;
 }
