@@ -19,7 +19,7 @@ export function testApp(env: Record<string, string> = {}, deps: Partial<WebDeps>
   const store = new JobStore(dir, { perMinute: config.MAX_JOBS_PER_MINUTE, active: config.MAX_ACTIVE_JOBS });
   const published: string[] = [];
   const publisher = { publish: async (_x: string, key: string) => void published.push(key) };
-  const app = createApp({ config, store, createJob: (urls, client) => createJob(store, publisher, urls, client), brokerUp: () => true, ...deps });
+  const app = createApp({ config, store, createJob: (urls, ttl, client) => createJob(store, publisher, urls, ttl, client), brokerUp: () => true, ...deps });
   return {
     app,
     config,
