@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { BaselineRun } from "./baseline.ts";
 import type { LinkpackRun } from "./linkpack.ts";
 import { renderReport } from "./report.ts";
-import type { BenchResults, CorpusResult, ProcUsage } from "./results.ts";
+import type { BenchResults, CorpusResult, ProcUsage, SoakResult } from "./results.ts";
 import { verdicts } from "./targets.ts";
 
 const usage = (peakMiB: number): ProcUsage => ({
@@ -23,6 +23,15 @@ const corpus = (name: CorpusResult["corpus"], lpRuns: LinkpackRun[], zip: Baseli
   baselines: name === "big" ? { zip0: zip } : { zip, "zip-n": zip }, gzip: name === "big" ? [] : [{ ms: 1000, cpuMs: 1000 }], usage: usage(peak),
 });
 
+/** A soak of 30 samples under load (2 s apart) then 5 after; `grow` adds that many rows per sample. */
+const soak = (grow: number): SoakResult => ({
+  jobs: 100, done: 100, failures: 0, wallMs: 60_000, settings: { JOB_RETENTION_SECONDS: "10" },
+  samples: Array.from({ length: 35 }, (_, i) => ({
+    t: (i + 1) * 2000, jobsDone: Math.min(100, i * 4), diskBytes: 50 * 2 ** 20, jobRows: 100 + grow * i, records: 100, ledgerRows: 40,
+    queued: i % 3, deadLetters: 0, rss: { web: 70 * 2 ** 20, rabbitmq: 130 * 2 ** 20 },
+  })),
+});
+
 const results = (bigPeak: number): BenchResults => ({
   meta: { date: "2026-01-01T00:00:00Z", cpus: 2, cpuModel: "Test CPU", memGiB: 8, kernel: "Linux 6", bun: "1.4.5", tools: { zip: "Zip 3.0" }, rounds: 3, args: "", loadStart: 0.1, loadEnd: 0.2 },
   corpora: [
@@ -39,16 +48,30 @@ const results = (bigPeak: number): BenchResults => ({
       unthrottled: { linkMs: [120, 130, 125], events: [90], cpuMs: [70] },
     },
   }],
+  soak: soak(0),
 });
 
 describe("targets and report", () => {
   test("each target is judged from the medians", () => {
     const v = verdicts(results(120));
-    expect(v.map((x) => x.met)).toEqual([true, false, true, true, true]);
+    expect(v.map((x) => x.met)).toEqual([true, false, true, true, true, true]);
     expect(v[1]!.measured).toContain("archive +3.0%"); // text: 1030 vs 1000 bytes, over 2%
     expect(v[1]!.measured).toContain("zip step 0.67x"); // 13.3 MB/s vs gzip's 20 MB/s
     expect(v[3]!.measured).toContain("5.00 jobs/s");
     expect(verdicts(results(200))[2]!.met).toBe(false); // compressor above 150 MB; the broker's 300 MB does not count
+  });
+
+  test("a soak passes only if what is kept levels off under load and every job is done", () => {
+    const r = results(120);
+    expect(verdicts(r)[5]!.measured).toContain("100/100 jobs; largest growth 1.00");
+    r.soak = soak(10); // job rows: middle third ~250, last third ~350
+    const v = verdicts(r)[5]!;
+    expect([v.met, v.measured]).toEqual([true, expect.stringContaining("(job store rows)")]);
+    r.soak = soak(40); // ~700 vs ~1100: more than 1.5x
+    expect(verdicts(r)[5]!.met).toBe(false);
+    r.soak = { ...soak(0), done: 99 };
+    expect(verdicts(r)[5]!.met).toBe(false);
+    expect(renderReport(results(120))).toContain("## Soak: 100 of 100 jobs");
   });
 
   test("the report has the machine, the verdicts and a section per corpus", () => {
@@ -64,7 +87,8 @@ describe("targets and report", () => {
     r.corpora = r.corpora.slice(0, 1);
     delete r.throughput;
     r.events = [];
-    expect(verdicts(r).map((x) => x.met)).toEqual([true, null, null, null, null]);
+    delete r.soak;
+    expect(verdicts(r).map((x) => x.met)).toEqual([true, null, null, null, null, null]);
     expect(renderReport(r)).toContain("not run");
   });
 });
