@@ -3,10 +3,10 @@
  * What operators can watch, in Prometheus' text format (prom-client): one
  * registry per process, labelled with the process's name, holding every
  * linkpack metric (a process that does not do a thing shows it at zero).
- * The web server answers `GET /metrics` only to holders of the internal
- * token (a public instance must not show its numbers to everyone); the
- * downloader, compressor, link guard and clock answer it on their internal
- * ports.
+ * The web server answers `GET /metrics` to this machine and, through a
+ * proxy, only to holders of the internal token (a public instance must not
+ * show its numbers to everyone; app.tsx); the downloader, compressor, link
+ * guard and clock answer it on their internal ports.
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
