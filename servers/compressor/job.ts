@@ -82,13 +82,17 @@ async function announce(deps: JobDeps, rec: JobRecord, progress: Progress | null
   }
 }
 
-/** Records, announces and cleans up a finished job. */
+/**
+ * Records, cleans up and announces a finished job. The folder goes before the
+ * announcement, so a job that is ready or failed has left nothing behind; a
+ * crash in between is safe: the record alone lets a redelivery announce it.
+ */
 async function finish(deps: JobDeps, rec: JobRecord, progress: Progress | null): Promise<JobResult> {
   await deps.records.put(rec);
   deps.metrics?.archives.inc({ state: rec.state });
+  await rm(jobDir(deps.config, rec.jobId), { recursive: true, force: true });
   await announce(deps, rec, progress);
   await deps.records.put({ ...rec, announced: true });
-  await rm(jobDir(deps.config, rec.jobId), { recursive: true, force: true });
   return rec.state;
 }
 
