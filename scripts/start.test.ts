@@ -7,26 +7,15 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { connect } from "node:net";
-import { loadConfig, PORT_KEYS, ROOT } from "../servers/shared/config.ts";
+import { PORT_KEYS } from "../servers/shared/config.ts";
 import { isAlive, readPid } from "./lib/procs.ts";
-import { parts, startPart, stopStack, configEnv } from "./lib/stack.ts";
+import { parts, startPart, stopStack } from "./lib/stack.ts";
 import amqp from "amqplib";
 import { prepareRabbit, rabbitmqctl, stopEpmd } from "./lib/rabbitmq.ts";
 import { testConfig } from "../test/stack.ts";
+import { portOpen, runScript } from "../test/support/commands.ts";
 import { freePort } from "./lib/ports.ts";
 
-const run = async (script: "start" | "stop", env: Record<string, string>) => {
-  const p = Bun.spawn([process.execPath, `${ROOT}/scripts/${script}.ts`], { env: configEnv(loadConfig(env)), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { out: out + err, code };
-};
-const portOpen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect({ host: "127.0.0.1", port });
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-  });
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -53,13 +42,13 @@ describe("bun run start / stop", () => {
       rmSync(runDir, { recursive: true, force: true });
     });
 
-    const first = await run("start", env);
+    const first = await runScript("start", env);
     expect(first.code, first.out).toBe(0);
     expect(first.out).toContain(`http://127.0.0.1:${config.PORT}/`);
     expect((await fetch(`http://127.0.0.1:${config.PORT}/healthz`)).status).toBe(200);
     for (const p of parts(config)) expect(readPid(runDir, p), p).not.toBeNull();
 
-    const again = await run("start", env);
+    const again = await runScript("start", env);
     expect(again.code).toBe(0);
     expect(again.out).toContain("already running");
 
@@ -68,14 +57,14 @@ describe("bun run start / stop", () => {
     await rabbitmqctl(config, ["set_permissions", "guest", ".*", ".*", ".*"]);
     const guest = () => amqp.connect(`amqp://guest:guest@127.0.0.1:${config.BROKER_PORT}`).then(async (c) => (await c.close(), "in"), () => "refused");
     expect(await guest()).toBe("in");
-    const upgraded = await run("start", env);
+    const upgraded = await runScript("start", env);
     expect(upgraded.code, upgraded.out).toBe(0);
     expect(await guest()).toBe("refused");
 
     const webPid = readPid(runDir, "web");
     const dl = readPid(runDir, "downloader")!;
     process.kill(dl, "SIGKILL");
-    const third = await run("start", env);
+    const third = await runScript("start", env);
     expect(third.code, third.out).toBe(0);
     expect(third.out).toContain("downloader started");
     expect(third.out).not.toContain("web started");
@@ -83,14 +72,14 @@ describe("bun run start / stop", () => {
     expect(readPid(runDir, "downloader")).not.toBe(dl);
 
     const pids = parts(config).map((p) => readPid(runDir, p)!);
-    const stop = await run("stop", env);
+    const stop = await runScript("stop", env);
     expect(stop.code, stop.out).toBe(0);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
     for (const port of PORT_KEYS.map((k) => config[k] as number))
       expect(await portOpen(port), `port ${port}`).toBe(false);
     expect(await portOpen(5672)).toBe(true); // the other broker is untouched
 
-    const stopAgain = await run("stop", env);
+    const stopAgain = await runScript("stop", env);
     expect(stopAgain.code).toBe(0);
     expect(stopAgain.out).toContain("not running");
   }, 180_000);
@@ -104,7 +93,7 @@ describe("bun run start / stop", () => {
       await stopEpmd(config);
       rmSync(runDir, { recursive: true, force: true });
     });
-    const r = await run("start", env);
+    const r = await runScript("start", env);
     expect(r.code).not.toBe(0);
     expect(r.out).toContain("clock");
     expect(r.out).toContain("last lines of");

@@ -6,11 +6,11 @@
  */
 import { afterAll, expect, test } from "bun:test";
 import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { connect } from "node:net";
-import { loadConfig, PORT_KEYS, ROOT } from "../servers/shared/config.ts";
+import { PORT_KEYS } from "../servers/shared/config.ts";
 import { groupMembers, isAlive, readPid, waitGone } from "./lib/procs.ts";
-import { configEnv, parts, stopStack } from "./lib/stack.ts";
+import { parts, stopStack } from "./lib/stack.ts";
 import { testConfig } from "../test/stack.ts";
+import { portOpen, runScript } from "../test/support/commands.ts";
 
 const { config, env, runDir } = testConfig();
 afterAll(async () => {
@@ -18,17 +18,7 @@ afterAll(async () => {
   rmSync(runDir, { recursive: true, force: true });
 }, 60_000);
 
-const run = async (script: "start" | "stop") => {
-  const p = Bun.spawn([process.execPath, `${ROOT}/scripts/${script}.ts`], { env: configEnv(loadConfig(env)), stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
-  return { out: out + err, code };
-};
-const portOpen = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = connect({ host: "127.0.0.1", port });
-    s.once("connect", () => (s.destroy(), resolve(true)));
-    s.once("error", () => resolve(false));
-  });
+const run = (script: "start" | "stop") => runScript(script, env);
 const comm = (pid: number) => readFileSync(`/proc/${pid}/comm`, "utf8").trim();
 const pgidOf = (name: string) => Number(readFileSync(`${runDir}/pids/${name}.pgid`, "utf8"));
 /** Every live process whose environment or command line names this RUN_DIR (the parts, their children, epmd). */

@@ -24,6 +24,17 @@ afterAll(async () => {
   await stack?.stop();
 }, 60_000);
 
+/** A 64 MiB archive and a GET of it that stops reading after 24 MiB (its socket, to resume or cut). */
+async function pausedDownload() {
+  const { config } = stack;
+  const data = random(64 * MiB);
+  const p = place(config, data);
+  let paused: Socket | null = null;
+  const first = raw(config, p.target, { pauseAfter: 24 * MiB, onPause: (s) => (paused = s) });
+  const socket = await until("the client to stop reading", () => paused);
+  return { config, data, p, first, socket };
+}
+
 describe("leases that end without a word", () => {
   test("a lapsed lease opens no second copy: the second GET gets 409 then 410, never 200, while the first completes", async () => {
     const { config } = stack;
@@ -48,17 +59,11 @@ describe("leases that end without a word", () => {
   }, 60_000);
 
   test("a client that stops reading is dropped after the send timeout: it can resume where it stopped, not restart", async () => {
-    const { config } = stack;
-    const size = 64 * MiB;
-    const data = random(size);
-    const p = place(config, data);
-    let paused: Socket | null = null;
-    const first = raw(config, p.target, { pauseAfter: 24 * MiB, onPause: (s) => (paused = s) });
-    await until("the client to stop reading", () => paused !== null);
+    const { config, data, p, first, socket } = await pausedDownload();
     // nginx gives up on the silent client within its send timeout; until then the link is busy.
     const restart0 = await settled(() => raw(config, p.target));
     expect(restart0.status).toBe(416);
-    paused!.resume();
+    socket.resume();
     const got = await first;
     const have = Math.min(got.body.length, 24 * MiB);
     const rest = await raw(config, p.target, { headers: { range: `bytes=${have}-` } });
@@ -67,17 +72,11 @@ describe("leases that end without a word", () => {
   }, 60_000);
 
   test("the guard killed with -9 mid-download reads the line nginx wrote meanwhile: the download can be resumed", async () => {
-    const { config } = stack;
-    const size = 64 * MiB;
-    const data = random(size);
-    const p = place(config, data);
-    let paused: Socket | null = null;
-    const first = raw(config, p.target, { pauseAfter: 24 * MiB, onPause: (s) => (paused = s) });
-    await until("the download to be under way", () => paused !== null);
+    const { config, data, p, first, socket } = await pausedDownload();
     await kill9(config, "linkguard");
     // While the guard is down nothing is served (auth_request fails closed).
     expect((await raw(config, p.target)).status).toBe(500);
-    paused!.destroy(); // the download is cut off while the guard is down: nginx logs it to the file
+    socket.destroy(); // the download is cut off while the guard is down: nginx logs it to the file
     const got = await first;
     await restart(config, "linkguard");
     const have = got.body.length;
