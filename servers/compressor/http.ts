@@ -12,10 +12,10 @@ import { Hono } from "hono";
 import { isId } from "../shared/ids.ts";
 import { TOKEN_HEADER, tokenMatches } from "../shared/secrets.ts";
 import { metricsResponse, type Metrics } from "../shared/metrics.ts";
-import type { Records } from "./records.ts";
+import type { FinishedJobs } from "./finishedjobs.ts";
 
 export interface HttpDeps {
-  records: Pick<Records, "get">;
+  records: Pick<FinishedJobs, "get">;
   token: string;
   /** whether every file of the job has an outcome (its count as the caller says) */
   accountedFor(jobId: string, total: number): Promise<boolean>;

@@ -1,7 +1,7 @@
 /**
  * compressor (server 3): turns each finished job into one zip behind a signed
  * link. Wiring only: HTTP intake (http.ts) → compress queue → consumer.ts →
- * job.ts (zipwriter.ts, archive.ts, records.ts).
+ * job.ts (zipwriter.ts, archive.ts, finishedjobs.ts).
  */
 import { loadConfig } from "../shared/config.ts";
 import { Broker } from "../shared/broker.ts";
@@ -19,13 +19,13 @@ import { clearPartials } from "./archive.ts";
 import { compressConsumer } from "./consumer.ts";
 import { compressorApp } from "./http.ts";
 import { cancelJob, compressJob, failJob, type JobDeps } from "./job.ts";
-import { Records } from "./records.ts";
+import { FinishedJobs } from "./finishedjobs.ts";
 import { sweep } from "./sweeper.ts";
 
 const config = loadConfig();
 const log = createLogger("compressor", config.LOG_LEVEL);
 keepLogUnder(config.LOG_MAX_BYTES);
-const records = new Records(config);
+const records = new FinishedJobs(config);
 const removed = await clearPartials(config);
 if (removed > 0) log.info("removed partial archives left by a previous run", { removed });
 

@@ -11,7 +11,7 @@ import { createLogger } from "../shared/log.ts";
 import type { JobEvent } from "../shared/messages.ts";
 import { archiveFolder, signature } from "../shared/link.ts";
 import { compressJob, failJob, type JobDeps } from "./job.ts";
-import { Records } from "./records.ts";
+import { FinishedJobs } from "./finishedjobs.ts";
 
 const root = mkdtempSync(`${tmpdir()}/compressjob-`);
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -20,7 +20,7 @@ const secret = "test-secret";
 let events: { key: string; ev: JobEvent }[] = [];
 let failPublish: ((ev: JobEvent) => boolean) | null = null;
 const deps = (extra: Partial<JobDeps> = {}): JobDeps => ({
-  config, secret, records: new Records({ STATE_DIR: `${root}/state` }), log: createLogger("test", "error"),
+  config, secret, records: new FinishedJobs({ STATE_DIR: `${root}/state` }), log: createLogger("test", "error"),
   publish: async (key, ev) => {
     if (failPublish?.(ev)) throw new Error("broker gone");
     events.push({ key, ev });

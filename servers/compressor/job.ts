@@ -20,14 +20,14 @@ import { partialPath, publishArchive } from "./archive.ts";
 import { ArchiveTooLarge } from "./errors.ts";
 import { EntryNames } from "../shared/names.ts";
 import { Progress } from "./progress.ts";
-import type { JobRecord, Records } from "./records.ts";
+import type { JobRecord, FinishedJobs } from "./finishedjobs.ts";
 import { manifestEntries } from "./manifest.ts";
 import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES } from "./zipwriter.ts";
 
 export interface JobDeps {
   config: Pick<Config, "DOWNLOADS_DIR" | "ARCHIVES_DIR" | "PUBLIC_URL" | "LINK_TTL_SECONDS" | "MAX_LINK_TTL_SECONDS">;
   secret: string;
-  records: Records;
+  records: FinishedJobs;
   log: Logger;
   /** publishes a job event on the progress exchange; `persistent` ones wait for the broker's confirm */
   publish(routingKey: string, event: JobEvent, persistent: boolean): Promise<void>;

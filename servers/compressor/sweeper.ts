@@ -18,12 +18,12 @@ import { isId } from "../shared/ids.ts";
 import { jobDir, readOutcomes } from "../shared/jobfiles.ts";
 import { archiveFile, archiveFolder, archiveUri } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
-import type { Records } from "./records.ts";
+import type { FinishedJobs } from "./finishedjobs.ts";
 
 export interface SweepDeps {
   config: Pick<Config, "DOWNLOADS_DIR" | "ARCHIVES_DIR" | "JOB_RETENTION_SECONDS" | "JOB_STALL_SECONDS">;
   secret: string;
-  records: Records;
+  records: FinishedJobs;
   log: Logger;
   /** fails a job for good with `error` (the compressor's failJob) */
   fail(jobId: string, error: string): Promise<void>;

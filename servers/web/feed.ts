@@ -41,7 +41,7 @@ export function doneMessage(job: JobView, flavour: Flavour): SseMessage {
 
 export interface FeedDeps {
   hub: Pick<StompHub, "subscribe">;
-  /** checks a live event (the tracker's `checkedEvent`: a link event only with its job's true link); throws MalformedMessage */
+  /** checks a live event (progressfold's `checkedEvent`: a link event only with its job's true link); throws MalformedMessage */
   parseEvent?: (body: string) => ProgressEvent;
   store: { get(id: string): JobView | null };
   log: Logger;

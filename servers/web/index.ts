@@ -12,7 +12,7 @@ import { Consumer } from "../shared/consumer.ts";
 import { internalToken, linkSecret } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
 import { JobStore } from "./store.ts";
-import { checkedEvent, progressConsumer } from "./tracker.ts";
+import { checkedEvent, progressConsumer } from "./progressfold.ts";
 import { createJob, publishPending } from "./jobs.ts";
 import { createApp } from "./app.tsx";
 import { StompHub } from "./stomp.ts";
@@ -35,8 +35,8 @@ const broker = await Broker.open({
   needs: { exchanges: [WORK_EXCHANGE, RETRY_EXCHANGE], queues: [WEB_PROGRESS_QUEUE, DOWNLOAD_QUEUE] },
 });
 const secret = linkSecret(config);
-const tracker = new Consumer(progressConsumer({ store, log, config, secret }));
-await broker.addConsumer(tracker);
+const progressFold = new Consumer(progressConsumer({ store, log, config, secret }));
+await broker.addConsumer(progressFold);
 
 // Jobs a crashed predecessor recorded but did not publish (the store is the outbox).
 void publishPending(store, broker, log).catch((err) => log.error("publishing pending jobs failed", { err }));
@@ -103,7 +103,7 @@ onShutdown(log, [
     },
   ],
   ["close stomp", () => hub.close()],
-  ["stop folding progress", () => tracker.stop(5_000)],
+  ["stop folding progress", () => progressFold.stop(5_000)],
   ["stop pruning", () => clearInterval(pruner)],
   ["close broker", () => broker.close()],
   ["close store", () => store.close()],

@@ -1,5 +1,5 @@
 /**
- * @module tracker
+ * @module progressfold
  * Folds the progress events of every job (the durable WEB_PROGRESS_QUEUE)
  * into the job store, through the consumer runtime (shared/consumer.ts):
  * acked after the store is written, so a web restart loses no event. An

@@ -1,4 +1,4 @@
-/** The web server's progress tracker through the real broker: a malformed event is dead-lettered and does not block the queue. */
+/** Folding progress into the web server's job store, through the real broker: a malformed event is dead-lettered and does not block the queue. */
 import { expect, test } from "bun:test";
 import { PROGRESS_EXCHANGE, WEB_PROGRESS_QUEUE, keys } from "../shared/topology.ts";
 import { useStack } from "../../test/stack.ts";

@@ -1,5 +1,5 @@
 /**
- * @module records
+ * @module finishedjobs
  * The compressor's durable record of each finished job, one small JSON file
  * per job under STATE_DIR/compressor/. Its existence means "this job is
  * finished, never build it again"; `announced` says whether its final events
@@ -24,7 +24,7 @@ export interface JobRecord {
   swept?: boolean;
 }
 
-export class Records {
+export class FinishedJobs {
   private readonly dir: string;
 
   constructor(private readonly config: Pick<Config, "STATE_DIR">) {
