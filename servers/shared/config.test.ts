@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { CONFIG_DOCS, ConfigError, loadConfig, ROOT } from "./config.ts";
 
 describe("config", () => {
-  test("defaults follow CONTRACT.md", () => {
+  test("defaults follow docs/API.md", () => {
     const c = loadConfig({});
     expect(c.PORT).toBe(3000);
     expect(c.NGINX_PORT).toBe(8080);

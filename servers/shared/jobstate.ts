@@ -1,6 +1,6 @@
 /**
  * @module jobstate
- * The job's state as the API returns it (CONTRACT.md), and the pure function
+ * The job's state as the API returns it (docs/API.md), and the pure function
  * that folds a progress event into it. The web server's store, the SSE bridge
  * and the page all use this one shape.
  */
