@@ -24,7 +24,6 @@ export interface CompressDeps {
   run(req: CompressRequest, signal: AbortSignal): Promise<JobResult>;
   cancel(jobId: string): Promise<JobResult>;
   fail(jobId: string, error: string): Promise<void>;
-  retryDelayMs?: number;
 }
 
 export function compressConsumer(deps: CompressDeps): ConsumerSpec<CompressRequest> {
@@ -39,7 +38,7 @@ export function compressConsumer(deps: CompressDeps): ConsumerSpec<CompressReque
     },
     giveUp: (req) => deps.fail(req.jobId, "the archive could not be built"),
     maxAttempts: MAX_ATTEMPTS,
-    backoffMs: (n) => (deps.retryDelayMs ?? 1000) * n,
+    retryBaseMs: 1000,
     key: (req) => req.jobId,
     describe: (req) => ({ jobId: req.jobId }),
   };

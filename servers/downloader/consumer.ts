@@ -16,7 +16,7 @@ import { failFile, processFile, type WorkerDeps } from "./worker.ts";
 /** Attempts at one message before its file is recorded as failed. */
 export const MAX_ATTEMPTS = 4;
 
-export function downloadConsumer(deps: WorkerDeps & { prefetch: number; retryDelayMs?: number }): ConsumerSpec<DownloadRequest> {
+export function downloadConsumer(deps: WorkerDeps & { prefetch: number }): ConsumerSpec<DownloadRequest> {
   return {
     queue: DOWNLOAD_QUEUE,
     prefetch: deps.prefetch,
@@ -25,7 +25,7 @@ export function downloadConsumer(deps: WorkerDeps & { prefetch: number; retryDel
     handle: (req, d) => processFile(req, deps, d.signal).then(() => {}),
     giveUp: (req, err) => failFile(req, deps, `could not be saved after ${MAX_ATTEMPTS} attempts (${(err as Error)?.message ?? err})`),
     maxAttempts: MAX_ATTEMPTS,
-    backoffMs: (n) => (deps.retryDelayMs ?? 2000) * n,
+    retryBaseMs: 2000,
     key: (req) => `${req.jobId}/${req.index}`,
     describe: (req) => ({ job: req.jobId, index: req.index }),
   };

@@ -25,7 +25,7 @@ import type { HostSlot } from "./hostlimit.ts";
 import type { Metrics } from "../shared/metrics.ts";
 import { FileProgress, type PublishEvent } from "./progress.ts";
 import { diskFailure } from "./reasons.ts";
-import { backoffMs } from "./retry.ts";
+import { backoffMs } from "../shared/backoff.ts";
 import { sleep } from "../shared/sleep.ts";
 import type { Resolver } from "./ssrf.ts";
 import { nothingWritten, saveBody, type Written } from "./transfer.ts";
@@ -60,6 +60,11 @@ const RANGE = /^bytes (\d+)-(\d+)\/(\d+)$/;
 
 /** The link lifetime the job asked for, carried into its outcomes for the compressor. */
 const ttlOf = (req: DownloadRequest) => (req.ttl ? { ttl: req.ttl } : {});
+
+/** The outcome of a file that failed with `error` (after `bytes` of it, under `name` when known). */
+export function failedOutcome(req: DownloadRequest, error: string, name: string | null = null, bytes = 0): FileOutcome {
+  return { index: req.index, total: req.total, ...ttlOf(req), url: req.url, state: "failed", name, file: null, bytes, crc32: null, sha256: null, error };
+}
 
 /** The validator a resume may rely on: a strong ETag, else Last-Modified. */
 function validatorOf(h: Headers): string | null {
@@ -170,7 +175,7 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
     await rm(f.tmp, { force: true }).catch(() => {});
     if (!(err instanceof DownloadFailed)) throw err;
     const error = n === 1 ? err.message : `${err.message} (after ${n} attempts${before && before !== err.message ? `; before that: ${before}` : ""})`;
-    return { index: req.index, total: req.total, ...ttlOf(req), url: req.url, state: "failed", name: f.name, file: null, bytes: progress.bytes, crc32: null, sha256: null, error };
+    return failedOutcome(req, error, f.name, progress.bytes);
   } finally {
     clearTimeout(timer);
   }

@@ -15,7 +15,7 @@ import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
 import type { DownloadRequest } from "../shared/messages.ts";
-import { downloadFile, type DownloadDeps } from "./download.ts";
+import { downloadFile, failedOutcome, type DownloadDeps } from "./download.ts";
 import { hostKey } from "./hostlimit.ts";
 import type { Scheduler } from "./scheduler.ts";
 import { JobCancelled, type Cancels } from "./cancels.ts";
@@ -93,7 +93,7 @@ export async function failFile(req: DownloadRequest, deps: WorkerDeps, error: st
   const dir = jobDir(deps.config, req.jobId);
   let outcome = await readOutcome(dir, req.index);
   if (!outcome) {
-    outcome = { index: req.index, total: req.total, ...(req.ttl ? { ttl: req.ttl } : {}), url: req.url, state: "failed", name: null, file: null, bytes: 0, crc32: null, error };
+    outcome = failedOutcome(req, error);
     await ensureJobDir(dir);
     await writeOutcome(dir, outcome);
   }

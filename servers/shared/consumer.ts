@@ -24,6 +24,7 @@
  * redelivery after a reconnect waits for the first copy).
  */
 import type { ConfirmChannel, ConsumeMessage } from "amqplib";
+import { backoffMs } from "./backoff.ts";
 import type { Attachable } from "./broker.ts";
 import type { Logger } from "./log.ts";
 import { InFlight } from "./shutdown.ts";
@@ -60,8 +61,8 @@ export interface ConsumerSpec<T> {
   /** makes a message's last failure durable (fail the file or the job); absent: dead-letter it */
   giveUp?(msg: T, err: unknown): Promise<void>;
   maxAttempts: number;
-  /** pause before the next attempt after `failed` attempts */
-  backoffMs(failed: number): number;
+  /** the first retry waits about this long, each next one twice as long (backoff.ts) */
+  retryBaseMs: number;
   key?(msg: T): string;
   /** log fields naming a message */
   describe(msg: T): Record<string, unknown>;
@@ -151,7 +152,7 @@ export class Consumer<T> implements Attachable {
       }
       const n = failed + 1;
       if (n >= spec.maxAttempts) return this.giveUp(msg, m, ch, err);
-      const delay = spec.backoffMs(n);
+      const delay = backoffMs(n, spec.retryBaseMs);
       spec.log.warn("attempt failed; will retry", { queue: spec.queue, ...spec.describe(msg), attempt: n, of: spec.maxAttempts, delayMs: delay, err });
       await sleep(delay, signal);
       return this.sendBack(ch, m, n, null);
@@ -185,7 +186,7 @@ export class Consumer<T> implements Attachable {
       settle(ch, m, "ack");
     } catch (err2) {
       spec.log.error("could not record giving up; the message stays queued", { ...fields, err2 });
-      await sleep(spec.backoffMs(spec.maxAttempts), this.stopping.signal);
+      await sleep(backoffMs(spec.maxAttempts, spec.retryBaseMs), this.stopping.signal);
       settle(ch, m, "requeue");
     }
   }

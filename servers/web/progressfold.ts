@@ -34,7 +34,7 @@ export function progressConsumer(deps: { store: Pick<JobStore, "apply">; log: Lo
       if (ev.type !== "clock") deps.store.apply(ev);
     },
     maxAttempts: 5,
-    backoffMs: (n) => 200 * n,
+    retryBaseMs: 200,
     describe: (ev) => ({ type: ev.type, job: ev.type === "clock" ? undefined : ev.jobId }),
   };
 }

@@ -1,9 +1,10 @@
 /**
- * @module retry
- * When to try a download again: a jittered exponential backoff (the n-th
+ * @module backoff
+ * When to try again, for a download (download.ts) and for a message whose
+ * handling failed (consumer.ts): a jittered exponential backoff (the n-th
  * retry waits about `base` × 2^(n-1), between half and all of it, so many
- * files of one flaky server do not come back at the same instant), or what
- * the server asked for with Retry-After (already capped by the fetcher).
+ * retries of one cause do not come back at the same instant), or what a
+ * server asked for with Retry-After (already capped by the fetcher).
  */
 
 /** Milliseconds to wait before retry number `n` (from 1). */
