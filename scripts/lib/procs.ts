@@ -31,7 +31,8 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-function readNumber(path: string): number | null {
+/** The pid (or group id) a file holds, or null if it holds none. */
+export function readNumber(path: string): number | null {
   try {
     const n = Number(readFileSync(path, "utf8").trim());
     return Number.isInteger(n) && n > 0 ? n : null;

@@ -5,14 +5,14 @@
  * waited for with a real readiness check. Used by `bun run start`/`stop` and
  * by the test harness alike.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import amqp from "amqplib";
 import { ROOT, type Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import { declareTopology } from "../../servers/shared/topology.ts";
 import { ensureSecretFile } from "../../servers/shared/secrets.ts";
-import { childEnv, livePid, logFile, partProcesses, recordPid, spawnDetached, stopProcess, tail } from "./procs.ts";
+import { childEnv, livePid, logFile, partProcesses, readNumber, recordPid, spawnDetached, stopProcess, tail } from "./procs.ts";
 import { brokerPaths, prepareRabbit, rabbitEnv, rabbitServerCmd, removeGuest, stopEpmd } from "./rabbitmq.ts";
 import { nginxCmd, renderNginx } from "./nginx.ts";
 
@@ -99,13 +99,7 @@ function command(c: Config, part: Part): { cmd: string[]; env: Record<string, st
 }
 
 /** The broker's Erlang VM, as the node recorded it. */
-function vmPid(c: Config): number | null {
-  try {
-    return Number(readFileSync(brokerPaths(c).pidFile, "utf8").trim()) || null;
-  } catch {
-    return null;
-  }
-}
+const vmPid = (c: Config) => readNumber(brokerPaths(c).pidFile);
 
 /**
  * Starts `part` unless it runs, and waits until it is healthy (or `timeoutMs`).

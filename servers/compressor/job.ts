@@ -40,6 +40,7 @@ export interface JobDeps {
 
 export type JobResult = "ready" | "failed" | "cancelled" | "already-finished" | "incomplete";
 
+const TOO_BIG = "the files are too big for one archive (a zip without zip64 holds at most 4 GiB)";
 const isDiskFull = (err: unknown) => ["ENOSPC", "EDQUOT"].includes(String((err as { code?: unknown })?.code));
 
 /** A generous upper bound of the zip's size (deflate never grows data by more than ~0.1%). */
@@ -144,7 +145,7 @@ export async function compressJob(deps: JobDeps, req: Pick<CompressRequest, "job
   }
   const limit = deps.limit ?? ZIP32_LIMIT;
   if (files.length + 2 > ZIP32_MAX_ENTRIES || estimateZipBytes(files) > limit)
-    return finish(deps, failedRecord(jobId, "the files are too big for one archive (a zip without zip64 holds at most 4 GiB)"), null);
+    return finish(deps, failedRecord(jobId, TOO_BIG), null);
 
   const total = files.reduce((n, f) => n + f.bytes, 0);
   const progress = new Progress(total, (percent) =>
@@ -159,7 +160,7 @@ export async function compressJob(deps: JobDeps, req: Pick<CompressRequest, "job
     result = await writeZip(partial, [...files, ...own], { onProgress: (done) => progress.update(done), signal, limit });
   } catch (err) {
     await rm(partial, { force: true });
-    if (err instanceof ArchiveTooLarge) return finish(deps, failedRecord(jobId, "the files are too big for one archive (a zip without zip64 holds at most 4 GiB)"), progress);
+    if (err instanceof ArchiveTooLarge) return finish(deps, failedRecord(jobId, TOO_BIG), progress);
     // A full disk does not empty itself by trying again: the job fails at once, saying why.
     if (isDiskFull(err)) return finish(deps, failedRecord(jobId, "there was not enough disk space on the server to build the archive"), progress);
     throw err;

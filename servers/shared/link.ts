@@ -12,8 +12,9 @@
  * <folder> is an HMAC of the job id under the link secret: unguessable, yet
  * the same on every attempt, so a redo after a crash replaces the same file.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac } from "node:crypto";
 import { isId } from "./ids.ts";
+import { tokenMatches } from "./secrets.ts";
 
 /** nginx's location regex for archives (also the only keys the guard keeps state for). */
 export const LINK_LOCATION = "^/d/([0-9a-f]{32})/([0-9a-f]{32})\\.zip$";
@@ -73,8 +74,5 @@ export function verifyLink(link: string, o: { publicUrl: string; secret: string;
   const expires = Number(u.searchParams.get("expires"));
   if (!Number.isSafeInteger(expires) || expires <= 0) return false;
   if (o.expiresAt !== undefined && Date.parse(o.expiresAt) !== expires * 1000) return false;
-  const expected = jobLink({ publicUrl: o.publicUrl, secret: o.secret, jobId: o.jobId, expires });
-  const a = Buffer.from(link);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return tokenMatches(link, jobLink({ publicUrl: o.publicUrl, secret: o.secret, jobId: o.jobId, expires })); // constant time
 }

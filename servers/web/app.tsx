@@ -16,7 +16,7 @@ import { HomePage } from "../../views/HomePage.tsx";
 import { JobPage } from "../../views/JobPage.tsx";
 import { identifyClient, isLoopback } from "./client.ts";
 import type { WebEnv } from "./conn.ts";
-import { postJobs } from "./intake.tsx";
+import { postJobs, ttlChoice } from "./intake.tsx";
 import { wantsJson } from "./negotiate.ts";
 import { crossSiteCheck, hostCheck } from "./origin.ts";
 import type { DiskRoom } from "./diskroom.ts";
@@ -64,8 +64,7 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
     return m.respond();
   });
 
-  const linkTtl = { def: config.LINK_TTL_SECONDS, max: config.MAX_LINK_TTL_SECONDS };
-  app.get("/", (c) => c.html(<HomePage maxUrls={config.MAX_URLS} linkTtl={linkTtl} />));
+  app.get("/", (c) => c.html(<HomePage maxUrls={config.MAX_URLS} linkTtl={ttlChoice(config)} />));
 
   app.post("/jobs", postJobs(deps));
 

@@ -17,6 +17,9 @@ import { Refused } from "./refused.ts";
 import { LimitReached } from "./store.ts";
 import { checkUrls, InvalidRequest, linkTtl, readJobRequest, type Candidate } from "./urls.ts";
 
+/** The link lifetimes the form offers: the default and the longest allowed. */
+export const ttlChoice = (c: WebDeps["config"]) => ({ def: c.LINK_TTL_SECONDS, max: c.MAX_LINK_TTL_SECONDS });
+
 /** Seconds a client at its unfinished-jobs limit is told to wait (no one can say when a job ends). */
 const ACTIVE_RETRY_SECONDS = 10;
 const BROKER_DOWN = "the broker is unreachable; try again in a moment";
@@ -55,8 +58,7 @@ function formAgain(c: Context<WebEnv>, deps: WebDeps, cands: Candidate[], err: I
   if (err instanceof Refused && err.retryAfterSeconds !== undefined) c.header("Retry-After", String(err.retryAfterSeconds));
   const invalid = err instanceof InvalidRequest ? err.invalid : [];
   const text = cands.map((x) => x.text).join("\n");
-  const linkTtl = { def: deps.config.LINK_TTL_SECONDS, max: deps.config.MAX_LINK_TTL_SECONDS };
-  return c.html(<HomePage maxUrls={deps.config.MAX_URLS} linkTtl={linkTtl} urlsText={text} error={err.message} invalid={invalid} />, err.status);
+  return c.html(<HomePage maxUrls={deps.config.MAX_URLS} linkTtl={ttlChoice(deps.config)} urlsText={text} error={err.message} invalid={invalid} />, err.status);
 }
 
 async function admit(deps: WebDeps, urls: string[], ttl: number, client: string): Promise<JobView> {
