@@ -77,7 +77,7 @@ function probe(c: Config, part: Part): () => Promise<boolean> {
     case "linkguard":
       return () => httpOk(`http://${c.GUARD_HOST}:${c.GUARD_PORT}/healthz`, (s) => s === 200);
     case "compressor":
-      return () => httpOk(`${c.COMPRESSOR_URL}/healthz`, (s) => s === 200);
+      return () => httpOk(`http://${c.HOST}:${c.COMPRESSOR_PORT}/healthz`, (s) => s === 200);
     case "downloader":
       return () => httpOk(h(c.DOWNLOADER_PORT), (s) => s === 200);
     case "clock":

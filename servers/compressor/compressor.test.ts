@@ -45,7 +45,7 @@ async function makeJob(config: Config, files: ([string, Uint8Array] | null)[]): 
 const csv = (rows: number) => new TextEncoder().encode(Array.from({ length: rows }, (_, i) => `${i},row ${i % 97},${(i * 7919) % 10007}\n`).join(""));
 /** POSTs a job the way the downloader does: its file count and the internal token. */
 const post = (config: Config, id: string, total = 1, token = internalToken(config)) =>
-  fetch(`${config.COMPRESSOR_URL}/jobs/${id}`, { method: "POST", headers: { [TOKEN_HEADER]: token }, body: JSON.stringify({ total }) });
+  fetch(`${config.COMPRESSOR_URL[0]}/jobs/${id}`, { method: "POST", headers: { [TOKEN_HEADER]: token }, body: JSON.stringify({ total }) });
 
 describe("compressor", () => {
   test("a finished job folder → 0..100, link; folder gone; the link's zip holds every file; a repeat POST is 200 and builds nothing", async () => {

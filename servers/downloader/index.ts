@@ -50,7 +50,7 @@ const consumer = new Consumer(
       { slots: config.DOWNLOAD_CONCURRENCY, perJob: config.PER_JOB_CONCURRENCY, room: config.MAX_URLS },
       new HostLimit(config.PER_HOST_CONCURRENCY),
     ),
-    compressor: new CompressorClient({ compressorUrl: config.COMPRESSOR_URL, token: internalToken(config), log }),
+    compressor: new CompressorClient({ compressorUrls: config.COMPRESSOR_URL, token: internalToken(config), log }),
     publish: (ev, persistent) => broker.publish(PROGRESS_EXCHANGE, keys.file(ev.jobId, ev.index), encode(ev), { persistent }),
   }),
 );

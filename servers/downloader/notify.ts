@@ -1,11 +1,13 @@
 /**
  * @module notify
- * Tells the compressor that a job has all of its files: `POST
- * ${COMPRESSOR_URL}/jobs/<id>` with `{"total": <file count>}` and the
- * internal token, retried with
- * backoff until it answers 2xx. The compressor is idempotent, so two
- * downloaders (or a redelivery) posting the same job is fine; within one
- * process, files of a job that finish together share one request.
+ * Tells a compressor that a job has all of its files: `POST
+ * <compressor>/jobs/<id>` with `{"total": <file count>}` and the internal
+ * token, retried with backoff until one answers 2xx. With several
+ * compressors (COMPRESSOR_URL's list) each attempt goes to the next one,
+ * starting from a different one per job, so a dead compressor costs one
+ * attempt, not the job. The compressor is idempotent, so two downloaders
+ * (or a redelivery) posting the same job is fine; within one process, files
+ * of a job that finish together share one request.
  */
 import { TransientError } from "../shared/errors.ts";
 import { TOKEN_HEADER } from "../shared/secrets.ts";
@@ -13,7 +15,8 @@ import { sleep } from "../shared/sleep.ts";
 import type { Logger } from "../shared/log.ts";
 
 export interface NotifyOptions {
-  compressorUrl: string;
+  /** the compressors' origins, tried in turn */
+  compressorUrls: string[];
   /** the internal token the compressor asks of its callers */
   token: string;
   log: Logger;
@@ -24,8 +27,9 @@ export interface NotifyOptions {
 
 /** Resolves once the compressor accepted `jobId`; throws `TransientError` only when `signal` (shutdown) aborts first. */
 async function notifyCompressor(jobId: string, total: number, o: NotifyOptions, signal?: AbortSignal): Promise<void> {
-  const url = `${o.compressorUrl}/jobs/${jobId}`;
+  const first = parseInt(jobId.slice(-4), 16) || 0;
   for (let attempt = 0; ; attempt++) {
+    const url = `${o.compressorUrls[(first + attempt) % o.compressorUrls.length]}/jobs/${jobId}`;
     if (signal?.aborted) throw new TransientError("shutting down before the compressor accepted the job");
     let problem: string;
     try {
@@ -38,7 +42,7 @@ async function notifyCompressor(jobId: string, total: number, o: NotifyOptions, 
       });
       await res.arrayBuffer().catch(() => {});
       if (res.ok) {
-        o.log.info("compressor accepted job", { job: jobId, status: res.status, attempt });
+        o.log.info("compressor accepted job", { job: jobId, status: res.status, attempt, url });
         return;
       }
       problem = `HTTP ${res.status}`;
@@ -46,7 +50,7 @@ async function notifyCompressor(jobId: string, total: number, o: NotifyOptions, 
       problem = String((err as { code?: string }).code ?? (err as Error).name ?? err);
     }
     const delay = Math.min(o.maxDelayMs ?? 5000, 200 * 2 ** attempt);
-    (attempt < 3 ? o.log.info : o.log.warn)("compressor did not accept job; retrying", { job: jobId, problem, attempt, delay });
+    (attempt < 3 ? o.log.info : o.log.warn)("compressor did not accept job; retrying", { job: jobId, url, problem, attempt, delay });
     await sleep(delay, signal);
   }
 }

@@ -75,7 +75,7 @@ const deps = (over: Partial<WorkerDeps["config"]> = {}): WorkerDeps => ({
     ...over,
   },
   log,
-  compressor: new CompressorClient({ compressorUrl: `http://127.0.0.1:${compressor.port}`, token: "internal-test-token", log }),
+  compressor: new CompressorClient({ compressorUrls: [`http://127.0.0.1:${compressor.port}`], token: "internal-test-token", log }),
   resolver: async () => [],
   scheduler: new Scheduler({ slots: 4, perJob: 4, room: 10 }, new HostLimit(2)),
   publish: async (ev: FileEvent, persistent) => void (persistent && timeline.push(`${ev.state} ${ev.jobId} ${ev.index}`)),

@@ -21,7 +21,8 @@ describe("config", () => {
     const c = loadConfig({ NGINX_PORT: "9999", RUN_DIR: "/tmp/x", COMPRESSOR_PORT: "4001" });
     expect(c.PUBLIC_URL).toBe("http://127.0.0.1:9999");
     expect(c.DOWNLOADS_DIR).toBe("/tmp/x/downloads");
-    expect(c.COMPRESSOR_URL).toBe("http://127.0.0.1:4001");
+    expect(c.COMPRESSOR_URL).toEqual(["http://127.0.0.1:4001"]);
+    expect(loadConfig({ AMQP_URL: "amqp://a:5672,amqp://b:5672" }).STOMP_URL).toEqual(["ws://a:15674/ws", "ws://b:15674/ws"]);
     expect(loadConfig({ ALLOW_PRIVATE_URLS: " Localhost:8000 , 127.0.0.1:9 " }).ALLOW_PRIVATE_URLS).toEqual(["localhost:8000", "127.0.0.1:9"]);
   });
 

@@ -4,12 +4,13 @@
  * and a one-line doc; a bad value fails fast with a message naming the key.
  * The README's configuration table is checked against `CONFIG_DOCS` by a test.
  */
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 
 /** Repository root: defaults such as `RUN_DIR=.run` are relative to it, not to the cwd. */
 export const ROOT = resolve(import.meta.dir, "../..");
 
-type Kind = "port" | "int" | "string" | "url" | "path" | "list";
+type Kind = "port" | "int" | "string" | "url" | "urls" | "path" | "list";
 interface Spec {
   kind: Kind;
   def: string | ((raw: Record<string, string>) => string);
@@ -24,7 +25,7 @@ const spec = {
   NGINX_PORT: { kind: "port", def: "8080", doc: "nginx, which serves the signed links", contract: true },
   PUBLIC_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.NGINX_PORT}`, doc: "the origin put in front of signed links", contract: true },
   WEB_PUBLIC_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.PORT}`, doc: "the web server's own public origin (cross-site posts are refused against it)", contract: true },
-  AMQP_URL: { kind: "string", def: "", doc: "use this broker instead of starting one (it must have the Web-STOMP plugin)", contract: true },
+  AMQP_URL: { kind: "string", def: "", doc: "use this broker instead of starting one (it must have the Web-STOMP plugin); several nodes of one cluster comma-separated, tried in turn", contract: true },
   RUN_DIR: { kind: "path", def: ".run", doc: "runtime state: pids, logs, broker data, downloads, archives, the signing secret", contract: true },
   ALLOW_PRIVATE_URLS: { kind: "list", def: "", doc: "comma-separated `host:port` entries that may be downloaded although they resolve to a private address", contract: true },
   LINK_TTL_SECONDS: { kind: "int", def: "3600", doc: "how long a signed link is valid", contract: true, min: 1 },
@@ -37,6 +38,8 @@ const spec = {
   JOB_RETENTION_SECONDS: { kind: "int", def: "604800", doc: "how long a finished job's records are kept; then its page and JSON answer `410`", contract: true, min: 1 },
   DOWNLOAD_RETRIES: { kind: "int", def: "3", doc: "retries of a download failure that may pass (connection reset or refused, timeout, 408/425/429/5xx), resuming with `Range`", contract: true, min: 0 },
   MIN_FREE_DISK_BYTES: { kind: "int", def: "1073741824", doc: "below this free space on the downloads or archives volume, `POST /jobs` answers `507`", contract: true, min: 0 },
+  DATABASE_URL: { kind: "string", def: "", doc: "`postgres://…`: keep all durable state in PostgreSQL (shared by several machines; `?sslmode=require` to encrypt); unset: SQLite under `STATE_DIR`", contract: true },
+  QUEUE_TYPE: { kind: "string", def: "classic", doc: "`quorum` declares every durable queue as a quorum queue (a broker cluster); `classic` for one node", contract: true },
   LINK_RESUME_OVERLAP_BYTES: { kind: "int", def: "16777216", doc: "how far before the delivered point a resumed download of a link may start (bytes the kernel sent but the client never got)", contract: true, min: 0 },
 
   HOST: { kind: "string", def: "127.0.0.1", doc: "address every internal listener binds to" },
@@ -46,7 +49,7 @@ const spec = {
     doc: "host names the web server and nginx answer for (any other `Host` gets `421`, against DNS rebinding)",
   },
   COMPRESSOR_PORT: { kind: "port", def: "3001", doc: "the compressor's internal HTTP port" },
-  COMPRESSOR_URL: { kind: "url", def: (r) => `http://127.0.0.1:${r.COMPRESSOR_PORT}`, doc: "where downloaders POST finished job ids" },
+  COMPRESSOR_URL: { kind: "urls", def: (r) => `http://127.0.0.1:${r.COMPRESSOR_PORT}`, doc: "where downloaders POST finished job ids; several compressors comma-separated, tried in turn" },
   GUARD_PORT: { kind: "port", def: "3002", doc: "the link guard's internal HTTP port (nginx auth_request)" },
   GUARD_HOST: { kind: "string", def: "127.0.0.1", doc: "where nginx finds the link guard" },
   GUARD_LOG_FILE: { kind: "path", def: (r) => `${r.RUN_DIR}/nginx/guard-access.log`, doc: "nginx's access log of link requests, which the link guard reads (from a saved offset, so a restart misses nothing) and rotates past LOG_MAX_BYTES" },
@@ -62,7 +65,13 @@ const spec = {
   BROKER_DIST_PORT: { kind: "port", def: "25673", doc: "Erlang distribution port of the private broker" },
   BROKER_EPMD_PORT: { kind: "port", def: "4371", doc: "epmd port of the private broker" },
   BROKER_CREDENTIALS_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/secret/broker`, doc: "one password file per broker role (made at first start for the private broker; unused when `AMQP_URL` names a user)" },
-  STOMP_URL: { kind: "string", def: (r) => r.AMQP_URL ? `ws://${hostOf(r.AMQP_URL)}:15674/ws` : `ws://127.0.0.1:${r.BROKER_STOMP_PORT}/ws`, doc: "Web-STOMP endpoint the SSE bridge uses" },
+  BROKER_NODES: { kind: "int", def: "1", doc: "nodes of the private broker `bun run start` runs: more than one makes a local cluster (ports counted up from each `BROKER_*_PORT`), to try failover on one machine", min: 1 },
+  STOMP_URL: {
+    kind: "urls",
+    def: (r) => (r.AMQP_URL ? r.AMQP_URL.split(",").filter((u) => u.trim()).map((u) => `ws://${hostOf(u.trim())}:15674/ws`).join(",") : `ws://127.0.0.1:${r.BROKER_STOMP_PORT}/ws`),
+    doc: "Web-STOMP endpoints the SSE bridge uses, comma-separated, tried in turn (one per `AMQP_URL` node)",
+  },
+  MACHINE_NAME: { kind: "string", def: "", doc: "this machine's name among several sharing one database (its link guard's place in nginx's log is kept under it); unset: the host name" },
   DOWNLOADS_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/downloads`, doc: "where job folders are downloaded (shared storage when scaled out)" },
   ARCHIVES_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/archives`, doc: "nginx's file folder, where finished archives are moved" },
   STATE_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/state`, doc: "small durable records: job store, finished archives, link leases" },
@@ -91,7 +100,7 @@ const spec = {
 } satisfies Record<string, Spec>;
 
 export type ConfigKey = keyof typeof spec;
-type ValueOf<K extends Kind> = K extends "port" | "int" ? number : K extends "list" ? string[] : string;
+type ValueOf<K extends Kind> = K extends "port" | "int" ? number : K extends "list" | "urls" ? string[] : string;
 export type Config = { readonly [K in ConfigKey]: ValueOf<(typeof spec)[K]["kind"]> };
 
 /** The host name of `url` (an IPv6 address without brackets), or `url` itself if it is not one (a README placeholder). */
@@ -117,11 +126,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(spec) as [ConfigKey, Spec][]) out[key] = parse(key, s, raw[key]!);
+  out.MACHINE_NAME ||= hostname();
   if (!["debug", "info", "warn", "error"].includes(out.LOG_LEVEL as string)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, not "${out.LOG_LEVEL}"`);
   if ((out.LINK_TTL_SECONDS as number) > (out.MAX_LINK_TTL_SECONDS as number)) throw new ConfigError("LINK_TTL_SECONDS must not be above MAX_LINK_TTL_SECONDS");
   if ((out.PER_JOB_CONCURRENCY as number) > (out.DOWNLOAD_CONCURRENCY as number)) throw new ConfigError("PER_JOB_CONCURRENCY must not be above DOWNLOAD_CONCURRENCY");
   if ((out.MAX_FILE_BYTES as number) >= 4 * 1024 ** 3 - 1) throw new ConfigError("MAX_FILE_BYTES must stay below 4 GiB (zip without zip64)");
   if ((out.MAX_JOB_BYTES as number) >= 4 * 1024 ** 3 - 1) throw new ConfigError("MAX_JOB_BYTES must stay below 4 GiB (zip without zip64)");
+  if (!["classic", "quorum"].includes(out.QUEUE_TYPE as string)) throw new ConfigError(`QUEUE_TYPE must be classic or quorum, not "${out.QUEUE_TYPE}"`);
+  if (out.DATABASE_URL && !/^postgres(ql)?:\/\//.test(out.DATABASE_URL as string)) throw new ConfigError("DATABASE_URL must be a postgres:// URL (or unset for SQLite under STATE_DIR)");
+  for (const u of out.COMPRESSOR_URL as string[]) if (!/^https?:\/\//.test(u)) throw new ConfigError(`COMPRESSOR_URL must list http(s) URLs, not "${u}"`);
   if ((out.HTTP_IDLE_TIMEOUT_SECONDS as number) > 255) throw new ConfigError("HTTP_IDLE_TIMEOUT_SECONDS must be at most 255 (Bun's limit)");
   return Object.freeze(out) as Config;
 }
@@ -148,6 +161,18 @@ function parse(key: string, s: Spec, v: string): unknown {
       }
       if (u.protocol !== "http:" && u.protocol !== "https:") throw new ConfigError(`${key} must be an http(s) URL, not "${v}"`);
       return v.replace(/\/+$/, "");
+    }
+    case "urls": {
+      const list = v.split(",").map((x) => x.trim()).filter(Boolean);
+      if (list.length === 0) throw new ConfigError(`${key} must name at least one URL`);
+      for (const u of list) {
+        try {
+          new URL(u);
+        } catch {
+          throw new ConfigError(`${key} must be comma-separated absolute URLs, not "${u}"`);
+        }
+      }
+      return list.map((u) => u.replace(/\/+$/, ""));
     }
     case "path":
       return resolve(ROOT, v);

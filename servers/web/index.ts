@@ -42,7 +42,7 @@ await broker.addConsumer(progressFold);
 void publishPending(store, broker, log).catch((err) => log.error("publishing pending jobs failed", { err }));
 
 // The live page: one STOMP connection for every SSE client of this process.
-const hub = new StompHub({ url: config.STOMP_URL, ...stompLogin(config), log });
+const hub = new StompHub({ url: config.STOMP_URL[0]!, ...stompLogin(config), log });
 hub.start();
 const bridge = new Bridge({ hub, store, log, parseEvent: (body) => checkedEvent(body, { publicUrl: config.PUBLIC_URL, secret }), maxStreams: config.MAX_EVENT_STREAMS, maxStreamsPerClient: config.MAX_EVENT_STREAMS_PER_CLIENT });
 

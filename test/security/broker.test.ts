@@ -38,7 +38,7 @@ const publish = (exchange: string, key: string) => (ch: ConfirmChannel) =>
 
 /** One raw STOMP CONNECT over Web-STOMP (as a browser page would send it): the broker's first frame command, or "closed". */
 async function stompConnect(config: Config, headers: Record<string, string>, origin = "https://evil.example"): Promise<string> {
-  const ws = new WebSocket(config.STOMP_URL, { headers: { Origin: origin }, protocols: ["v12.stomp"] } as never);
+  const ws = new WebSocket(config.STOMP_URL[0]!, { headers: { Origin: origin }, protocols: ["v12.stomp"] } as never);
   return new Promise((resolve) => {
     ws.onopen = () => ws.send(`CONNECT\naccept-version:1.2\nhost:/\n${Object.entries(headers).map(([k, v]) => `${k}:${v}\n`).join("")}\n\0`);
     ws.onmessage = (e) => {
@@ -142,7 +142,7 @@ describe("the broker", () => {
  * after 5 s.
  */
 async function stompSession(config: Config, login: string, passcode: string, frames: string[]): Promise<string[]> {
-  const ws = new WebSocket(config.STOMP_URL, ["v12.stomp"]);
+  const ws = new WebSocket(config.STOMP_URL[0]!, ["v12.stomp"]);
   const got: string[] = [];
   return new Promise((resolve) => {
     const timer = setTimeout(() => (got.push("OPEN"), ws.close(), resolve(got)), 5000);
