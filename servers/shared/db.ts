@@ -1,66 +1,109 @@
 /**
  * @module db
- * Durable state through Bun's SQL client: an SQLite file under STATE_DIR
- * (nothing to install). Each store module owns its tables and brings its
- * schema as numbered migrations, run at start-up inside one immediate
- * transaction, so several processes starting at once apply each step once.
- * `tx` is the one way to run a read-then-write atomically.
+ * Durable state through Bun's SQL client, one code path for two databases:
+ * an SQLite file under STATE_DIR by default (nothing to install), or the
+ * PostgreSQL database `DATABASE_URL` names, shared by every component on
+ * every machine (so each component's tables carry its prefix). What truly
+ * differs lives in dialect.ts.
+ *
+ * Each store module owns its tables and brings its schema as numbered
+ * migrations, run at start-up in one transaction holding the migration lock,
+ * so several processes starting at once apply each step once. `tx` is the
+ * one way to run a read-then-write atomically.
+ *
+ * PostgreSQL hands `int8`/`bigint` (and `COUNT(*)`) to JavaScript as
+ * strings: read such columns through `int()`.
  */
 import { SQL } from "bun";
 import { mkdirSync } from "node:fs";
+import { postgres, sqlite, type Dialect, type DialectName } from "./dialect.ts";
 
 export type Sql = SQL;
+export type { DialectName };
 
 export interface Db {
   readonly sql: SQL;
-  /** Runs `fn` in a transaction that holds the write lock from its start (SQLite `BEGIN IMMEDIATE`). */
-  tx<T>(fn: (sql: SQL) => Promise<T>): Promise<T>;
+  readonly dialect: DialectName;
+  /**
+   * Runs `fn` in one transaction. SQLite: `BEGIN IMMEDIATE` (the file's
+   * write lock from the start; `lockKey` is implied). PostgreSQL: `BEGIN`,
+   * then, with `lockKey`, an advisory lock on it, so read-then-write
+   * transactions on one key are serialised across processes and machines.
+   */
+  tx<T>(fn: (sql: SQL) => Promise<T>, lockKey?: string): Promise<T>;
   close(): Promise<void>;
 }
 
-/** Opens (creating) `STATE_DIR/<name>.sqlite`; `":memory:"` as `stateDir` gives a private in-memory database. */
-export async function openDb(stateDir: string, name: string): Promise<Db> {
-  let url = "sqlite://:memory:";
-  if (stateDir !== ":memory:") {
-    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-    url = `sqlite://${stateDir}/${name}.sqlite`;
+/**
+ * Opens the database: PostgreSQL at `databaseUrl` when it is set (`name` is
+ * then only the client's label), else (creating) `STATE_DIR/<name>.sqlite`;
+ * `":memory:"` as `stateDir` gives a private in-memory SQLite database.
+ */
+export async function openDb(stateDir: string, name: string, databaseUrl = ""): Promise<Db> {
+  let sql: SQL;
+  let dialect: Dialect;
+  if (databaseUrl) {
+    dialect = postgres;
+    sql = new SQL(databaseUrl, { adapter: "postgres", max: 10, idleTimeout: 60, connection: { application_name: `linkpack-${name}` } });
+  } else {
+    dialect = sqlite;
+    let url = "sqlite://:memory:";
+    if (stateDir !== ":memory:") {
+      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+      url = `sqlite://${stateDir}/${name}.sqlite`;
+    }
+    sql = new SQL(url);
   }
-  const sql = new SQL(url);
-  // busy_timeout first: the other pragmas may already have to wait for another process
-  await sql`PRAGMA busy_timeout = 10000`;
-  await sql`PRAGMA journal_mode = WAL`;
-  await sql`PRAGMA synchronous = NORMAL`;
+  await dialect.setup(sql);
   return {
     sql,
-    tx: (fn) => sql.begin("IMMEDIATE", fn) as Promise<never>,
+    dialect: dialect.name,
+    tx: (fn, lockKey) => dialect.tx(sql, fn, lockKey),
     close: () => sql.close(),
   };
 }
 
 /** One schema step: statements run in order, or a function for a step that must look first. */
-export type Migration = string[] | ((sql: SQL) => Promise<void>);
+export type Migration = string[] | ((sql: SQL, dialect: DialectName) => Promise<void>);
+
+/** Held while migrating: components sharing one PostgreSQL database migrate one at a time. */
+const MIGRATION_LOCK = "linkpack:migrate";
 
 /**
  * Brings `component`'s tables up to date: applies the steps after the
- * recorded version, in one transaction with the version bump.
+ * recorded version, in one transaction with the version bump, under the
+ * migration lock (schema_versions is made inside it too: two PostgreSQL
+ * clients creating a table at once can collide even with IF NOT EXISTS).
+ * Write schemas in types both accept: `BIGINT` for epoch ms and byte counts
+ * (PostgreSQL's `INTEGER` is 32-bit; SQLite's is 64-bit either way).
  */
 export async function migrate(db: Db, component: string, steps: Migration[]): Promise<void> {
-  await db.sql`CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)`;
   await db.tx(async (sql) => {
+    await sql`CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)`;
     const [row] = await sql`SELECT version FROM schema_versions WHERE component = ${component}`;
     const from = Number(row?.version ?? 0);
     for (const step of steps.slice(from)) {
-      if (typeof step === "function") await step(sql);
+      if (typeof step === "function") await step(sql, db.dialect);
       else for (const stmt of step) await sql.unsafe(stmt);
     }
     if (from < steps.length)
       await sql`INSERT INTO schema_versions (component, version) VALUES (${component}, ${steps.length})
                 ON CONFLICT (component) DO UPDATE SET version = excluded.version`;
-  });
+  }, MIGRATION_LOCK);
 }
 
 /** Whether `table` exists (for a migration that takes over an older store's rows). */
-export async function tableExists(sql: SQL, table: string): Promise<boolean> {
-  const rows = await sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ${table}`;
-  return rows.length > 0;
+export function tableExists(sql: SQL, table: string, dialect: DialectName = "sqlite"): Promise<boolean> {
+  return (dialect === "postgres" ? postgres : sqlite).tableExists(sql, table);
+}
+
+/** An integer column as a number (PostgreSQL sends `int8` as a string); null stays null. */
+export function int(v: unknown): number;
+export function int(v: unknown, nullable: true): number | null;
+export function int(v: unknown, nullable = false): number | null {
+  if (v === null || v === undefined) {
+    if (nullable) return null;
+    throw new TypeError("expected an integer, got null");
+  }
+  return Number(v);
 }
