@@ -21,8 +21,8 @@ const config = loadConfig();
 const log = createLogger("linkguard", config.LOG_LEVEL);
 keepLogUnder(config.LOG_MAX_BYTES);
 const token = internalToken(config);
-const db = await openDb(config.STATE_DIR, "linkguard");
-const ledger = await Ledger.open(db, { leaseMs: config.LINK_LEASE_SECONDS * 1000, overlapBytes: config.LINK_RESUME_OVERLAP_BYTES });
+const db = await openDb(config.STATE_DIR, "linkguard", config.DATABASE_URL);
+const ledger = await Ledger.open(db, { leaseMs: config.LINK_LEASE_SECONDS * 1000, overlapBytes: config.LINK_RESUME_OVERLAP_BYTES, machine: config.MACHINE_NAME });
 const burner = new Burner(ledger, config.ARCHIVES_DIR, log);
 const tailer = new LogTailer({ path: config.GUARD_LOG_FILE, nginxPidFile: config.NGINX_PID_FILE, maxBytes: config.LOG_MAX_BYTES }, ledger, log, (keys) => burner.burn(keys));
 await tailer.poll(); // catch up on what nginx logged while the guard was down

@@ -1,29 +1,37 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { openDb, type Db } from "../shared/db.ts";
+import { describeEachDialect, type Place } from "../../test/support/dialects.ts";
 import { Ledger } from "./ledger.ts";
 
 const key = `/d/${"a".repeat(32)}/${"b".repeat(32)}.zip`;
 const MB = 1024 * 1024;
-const opened: Db[] = [];
-const dirs: string[] = [];
-afterAll(async () => {
+let opened: Db[] = [];
+afterEach(async () => {
   for (const d of opened) await d.close();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  opened = [];
 });
-async function ledger(o = { leaseMs: 60_000, overlapBytes: 4 * MB }, dir = ":memory:"): Promise<Ledger> {
-  const db = await openDb(dir, "linkguard");
-  opened.push(db);
-  return Ledger.open(db, o);
-}
 const granted = async (l: Ledger, start: number, size: number, now?: number) => {
   const r = await l.take(key, start, size, now);
   if (r.state !== "granted") throw new Error(`not granted: ${JSON.stringify(r)}`);
   return r.token;
 };
+type Options = { leaseMs: number; overlapBytes: number; machine?: string };
 
-describe("Ledger", () => {
+describeEachDialect("Ledger", (place, dialect) => {
+  const openAt = async (p: Place) => {
+    const db = await openDb(p.stateDir, "linkguard", p.databaseUrl);
+    opened.push(db);
+    return db;
+  };
+  let shared: Place | null = null;
+  /** A ledger on this test's own place (or `at`, to open the same one again: a restart, another guard). */
+  async function ledger(o: Options = { leaseMs: 60_000, overlapBytes: 4 * MB }, at?: Place): Promise<Ledger> {
+    return Ledger.open(await openAt(at ?? (shared = await place())), o);
+  }
+
   test("one GET at a time; a whole 200 uses the link up for good", async () => {
     const l = await ledger();
     const t = await granted(l, 0, 10 * MB);
@@ -81,9 +89,8 @@ describe("Ledger", () => {
   });
 
   test("the log position is saved with the lines, and everything survives a restart", async () => {
-    const dir = mkdtempSync(`${tmpdir()}/ledger-`);
-    dirs.push(dir);
-    const l = await ledger(undefined, dir);
+    const l = await ledger();
+    const dir = shared!;
     const t = await granted(l, 0, 10 * MB);
     await l.applyLines("/var/log/x", 42, 1234, [{ token: t, status: 200, bytes: MB }]);
     const again = await ledger(undefined, dir);
@@ -121,18 +128,68 @@ describe("Ledger", () => {
     expect(await l.prune(2000 + 5001, 5000)).toBe(1);
   });
 
-  test("an older guard's store: its used and leased links stay refused", async () => {
-    const dir = mkdtempSync(`${tmpdir()}/ledger-old-`);
-    dirs.push(dir);
-    const { Database } = await import("bun:sqlite");
-    const old = new Database(`${dir}/linkguard.sqlite`, { create: true });
-    old.run("CREATE TABLE links (key TEXT PRIMARY KEY, used_at INTEGER, lease_token TEXT, leased_at INTEGER, updated_at INTEGER NOT NULL)");
-    const used = key, leased = key.replace("/d/a", "/d/c"), free = key.replace("/d/a", "/d/e");
-    old.run("INSERT INTO links VALUES (?, 5, NULL, NULL, 5), (?, NULL, 'tok', 7, 7), (?, NULL, NULL, NULL, 9)", [used, leased, free]);
-    old.close();
-    const l = await ledger(undefined, dir);
-    expect(await l.used(used)).toBe(true);
-    expect(await l.used(leased)).toBe(true);
-    expect(await l.used(free)).toBe(false);
+  test("two guards on one database never both grant a lease on a link", async () => {
+    const first = await ledger();
+    const p = shared!;
+    // Another machine's guard, with connections of its own. (SQLite: the same handle; two handles on one
+    // file in one process would wait for each other's lock on one thread. Across processes: db.test.ts.)
+    const other = dialect === "postgres" ? await ledger(undefined, p) : first;
+    const keys = Array.from({ length: 8 }, (_, i) => key.replace("/d/a", `/d/${i}`));
+    const results = await Promise.all(keys.flatMap((k) => [first.take(k, 0, MB), other.take(k, 0, MB)]));
+    for (let i = 0; i < keys.length; i++) expect([results[2 * i]!.state, results[2 * i + 1]!.state].sort()).toEqual(["busy", "granted"]);
   });
+
+  test("each machine's guard keeps its own place in its nginx log, even at the same path", async () => {
+    const a = await ledger({ leaseMs: 60_000, overlapBytes: 0, machine: "web-a" });
+    const b = await ledger({ leaseMs: 60_000, overlapBytes: 0, machine: "web-b" }, shared!);
+    await a.applyLines("/var/log/guard.log", 7, 100, []);
+    expect(await b.logPosition("/var/log/guard.log")).toBeNull();
+    await b.applyLines("/var/log/guard.log", 9, 20, []);
+    expect(await a.logPosition("/var/log/guard.log")).toEqual({ inode: 7, pos: 100 });
+    expect(await b.logPosition("/var/log/guard.log")).toEqual({ inode: 9, pos: 20 });
+  });
+});
+
+const oldDirs: string[] = [];
+const oldDir = () => {
+  const d = mkdtempSync(`${tmpdir()}/ledger-old-`);
+  oldDirs.push(d);
+  return d;
+};
+afterEach(() => oldDirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+const openOld = async (dir: string, o: Options = { leaseMs: 60_000, overlapBytes: 4 * MB }) => {
+  const db = await openDb(dir, "linkguard");
+  opened.push(db);
+  return Ledger.open(db, o);
+};
+
+test("an older guard's store: its used and leased links stay refused", async () => {
+  const dir = oldDir();
+  const old = new Database(`${dir}/linkguard.sqlite`, { create: true });
+  old.run("CREATE TABLE links (key TEXT PRIMARY KEY, used_at INTEGER, lease_token TEXT, leased_at INTEGER, updated_at INTEGER NOT NULL)");
+  const used = key, leased = key.replace("/d/a", "/d/c"), free = key.replace("/d/a", "/d/e");
+  old.run("INSERT INTO links VALUES (?, 5, NULL, NULL, 5), (?, NULL, 'tok', 7, 7), (?, NULL, NULL, NULL, 9)", [used, leased, free]);
+  old.close();
+  const l = await openOld(dir);
+  expect(await l.used(used)).toBe(true);
+  expect(await l.used(leased)).toBe(true);
+  expect(await l.used(free)).toBe(false);
+});
+
+test("a store from before log positions were kept per machine: its position is this machine's", async () => {
+  const dir = oldDir();
+  const old = new Database(`${dir}/linkguard.sqlite`, { create: true });
+  // the schema as the guard of the previous version left it (linkguard migrations 1-3)
+  old.run("CREATE TABLE schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)");
+  old.run("INSERT INTO schema_versions VALUES ('linkguard', 3)");
+  old.run("CREATE TABLE guard_links (key TEXT PRIMARY KEY, size INTEGER NOT NULL DEFAULT 0, delivered INTEGER NOT NULL DEFAULT 0, used_at INTEGER, burned_at INTEGER, lease_token TEXT UNIQUE, lease_start INTEGER, leased_at INTEGER, updated_at INTEGER NOT NULL, expires_at INTEGER)");
+  old.run("CREATE TABLE guard_log_offsets (log TEXT PRIMARY KEY, inode INTEGER NOT NULL, pos INTEGER NOT NULL)");
+  old.run("INSERT INTO guard_log_offsets VALUES ('/run/guard.log', 42, 1234)");
+  old.run("INSERT INTO guard_links (key, size, delivered, used_at, updated_at) VALUES (?, 10, 10, 5, 5)", [key]);
+  old.close();
+  const here = await openOld(dir, { leaseMs: 60_000, overlapBytes: 0, machine: "here" });
+  expect(await here.logPosition("/run/guard.log")).toEqual({ inode: 42, pos: 1234 });
+  expect(await here.used(key)).toBe(true);
+  const elsewhere = await openOld(dir, { leaseMs: 60_000, overlapBytes: 0, machine: "elsewhere" });
+  expect(await elsewhere.logPosition("/run/guard.log")).toBeNull();
 });

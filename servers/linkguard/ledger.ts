@@ -15,11 +15,20 @@
  * A used link is refused for good and its archive is burned (deleted) by the
  * caller. A link's row is kept until its signed expiry (plus the clock skew
  * allowed between machines) has passed: from then on nginx refuses the link
- * before asking, so `prune` forgets it. State is in SQLite (db.ts), so it
- * survives a restart.
+ * before asking, so `prune` forgets it. State is in the database (db.ts:
+ * SQLite, or PostgreSQL shared by the guards of several machines), so it
+ * survives a restart. On PostgreSQL every read-then-write of a link holds
+ * that link's lock key, so two guards never both grant a lease on one link;
+ * writes that end a lease also match its token, so a lease another guard
+ * lapsed meanwhile is never revived.
+ *
+ * Where each machine's guard stopped reading its nginx log is kept per
+ * machine (`machine`, MACHINE_NAME) and log path: every machine's log may
+ * have the same path.
  */
 import { randomBytes } from "node:crypto";
-import { migrate, tableExists, type Db } from "../shared/db.ts";
+import { hostname } from "node:os";
+import { int, migrate, tableExists, type Db, type Migration } from "../shared/db.ts";
 
 export type TakeResult =
   | { state: "granted"; token: string }
@@ -42,43 +51,56 @@ export interface Applied {
   used: boolean;
 }
 
-const SCHEMA = [
+/** The lock key of one link's row. */
+const linkLock = (key: string) => `guard-link:${key}`;
+
+/** The schema; `machine` owns the log positions saved before they were kept per machine. */
+const schema = (machine: string): Migration[] => [
   [
     `CREATE TABLE guard_links (
       key TEXT PRIMARY KEY,
-      size INTEGER NOT NULL DEFAULT 0,
-      delivered INTEGER NOT NULL DEFAULT 0,
-      used_at INTEGER,
-      burned_at INTEGER,
+      size BIGINT NOT NULL DEFAULT 0,
+      delivered BIGINT NOT NULL DEFAULT 0,
+      used_at BIGINT,
+      burned_at BIGINT,
       lease_token TEXT UNIQUE,
-      lease_start INTEGER,
-      leased_at INTEGER,
-      updated_at INTEGER NOT NULL
+      lease_start BIGINT,
+      leased_at BIGINT,
+      updated_at BIGINT NOT NULL
     )`,
     "CREATE INDEX guard_links_leased ON guard_links (leased_at) WHERE leased_at IS NOT NULL",
     "CREATE INDEX guard_links_unburned ON guard_links (used_at) WHERE used_at IS NOT NULL AND burned_at IS NULL",
-    "CREATE TABLE guard_log_offsets (log TEXT PRIMARY KEY, inode INTEGER NOT NULL, pos INTEGER NOT NULL)",
+    "CREATE TABLE guard_log_offsets (log TEXT PRIMARY KEY, inode BIGINT NOT NULL, pos BIGINT NOT NULL)",
   ],
-  // A store of the older lease-only guard: its used links stay used, and a lease it held counts as used (fail closed).
-  async (sql: Db["sql"]) => {
-    if (!(await tableExists(sql, "links"))) return;
+  // A store of the older lease-only guard (only ever an SQLite file): its used links stay used, and a lease it held counts as used (fail closed).
+  async (sql, dialect) => {
+    if (dialect !== "sqlite" || !(await tableExists(sql, "links"))) return;
     await sql`INSERT INTO guard_links (key, used_at, updated_at)
               SELECT key, COALESCE(used_at, leased_at), updated_at FROM links WHERE used_at IS NOT NULL OR leased_at IS NOT NULL`;
     await sql`DROP TABLE links`;
   },
   // When each link expires (epoch ms), so its row is forgotten once nginx refuses it anyway.
-  ["ALTER TABLE guard_links ADD COLUMN expires_at INTEGER", "CREATE INDEX guard_links_expires ON guard_links (expires_at)"],
+  ["ALTER TABLE guard_links ADD COLUMN expires_at BIGINT", "CREATE INDEX guard_links_expires ON guard_links (expires_at)"],
+  // Log positions per machine: the positions saved so far are this machine's.
+  async (sql) => {
+    await sql`CREATE TABLE guard_log_positions (machine TEXT NOT NULL, log TEXT NOT NULL, inode BIGINT NOT NULL, pos BIGINT NOT NULL, PRIMARY KEY (machine, log))`;
+    await sql`INSERT INTO guard_log_positions (machine, log, inode, pos) SELECT ${machine}, log, inode, pos FROM guard_log_offsets`;
+    await sql`DROP TABLE guard_log_offsets`;
+  },
 ];
 
 export class Ledger {
   private constructor(
     private readonly db: Db,
     private readonly o: { leaseMs: number; overlapBytes: number },
+    private readonly machine: string,
   ) {}
 
-  static async open(db: Db, o: { leaseMs: number; overlapBytes: number }): Promise<Ledger> {
-    await migrate(db, "linkguard", SCHEMA);
-    return new Ledger(db, o);
+  /** `machine`: whose log positions this guard reads and saves (MACHINE_NAME; default the host name). */
+  static async open(db: Db, o: { leaseMs: number; overlapBytes: number; machine?: string }): Promise<Ledger> {
+    const machine = o.machine || hostname();
+    await migrate(db, "linkguard", schema(machine));
+    return new Ledger(db, o, machine);
   }
 
   /**
@@ -90,12 +112,12 @@ export class Ledger {
       const [row] = await sql`SELECT delivered, used_at, leased_at FROM guard_links WHERE key = ${key}`;
       if (row?.used_at != null) return { state: "used" };
       if (row?.leased_at != null) {
-        const left = Number(row.leased_at) + this.o.leaseMs - now;
+        const left = int(row.leased_at) + this.o.leaseMs - now;
         if (left > 0) return { state: "busy", retryAfterMs: left };
         await sql`UPDATE guard_links SET used_at = ${now}, lease_token = NULL, lease_start = NULL, leased_at = NULL, updated_at = ${now} WHERE key = ${key}`;
         return { state: "used" };
       }
-      const delivered = Number(row?.delivered ?? 0);
+      const delivered = int(row?.delivered ?? 0);
       const resumeFrom = Math.max(0, delivered - this.o.overlapBytes);
       if (start < resumeFrom) return { state: "behind", delivered, resumeFrom, size };
       const token = randomBytes(16).toString("hex");
@@ -105,7 +127,7 @@ export class Ledger {
                   lease_start = excluded.lease_start, leased_at = excluded.leased_at, updated_at = excluded.updated_at,
                   expires_at = CASE WHEN excluded.expires_at > COALESCE(guard_links.expires_at, 0) THEN excluded.expires_at ELSE guard_links.expires_at END`;
       return { state: "granted", token };
-    });
+    }, linkLock(key));
   }
 
   /** Whether `key` is used up (HEAD answers 410 for it). */
@@ -122,37 +144,43 @@ export class Ledger {
    */
   applyLines(log: string, inode: number, pos: number, lines: Finished[], now = Date.now()): Promise<Applied[]> {
     return this.db.tx(async (sql) => {
+      // Lock every link the lines end (sorted: two guards never wait for each other's), then read them afresh.
+      const tokens = lines.map((l) => l.token);
+      const keys = tokens.length ? await sql`SELECT key FROM guard_links WHERE lease_token IN ${sql(tokens)}` : [];
+      for (const k of keys.map((r: { key: string }) => r.key).sort()) await this.db.lock(sql, linkLock(k));
       const applied: Applied[] = [];
       for (const l of lines) {
         const [row] = await sql`SELECT key, size, delivered, lease_start FROM guard_links WHERE lease_token = ${l.token}`;
         if (!row) continue;
         // Only a 200 (from 0) or a 206 (from the granted start) carried archive bytes; error pages did not.
-        const from = l.status === 200 ? 0 : l.status === 206 ? Number(row.lease_start) : null;
-        const delivered = from === null ? Number(row.delivered) : Math.max(Number(row.delivered), from + l.bytes);
-        const whole = delivered >= Number(row.size);
-        await sql`UPDATE guard_links SET delivered = ${delivered}, used_at = ${whole ? now : null},
-                    lease_token = NULL, lease_start = NULL, leased_at = NULL, updated_at = ${now} WHERE key = ${row.key}`;
-        applied.push({ key: String(row.key), delivered, size: Number(row.size), used: whole });
+        const from = l.status === 200 ? 0 : l.status === 206 ? int(row.lease_start) : null;
+        const delivered = from === null ? int(row.delivered) : Math.max(int(row.delivered), from + l.bytes);
+        const whole = delivered >= int(row.size);
+        const r = await sql`UPDATE guard_links SET delivered = ${delivered}, used_at = ${whole ? now : null},
+                    lease_token = NULL, lease_start = NULL, leased_at = NULL, updated_at = ${now} WHERE key = ${row.key} AND lease_token = ${l.token}`;
+        if (r.count) applied.push({ key: String(row.key), delivered, size: int(row.size), used: whole });
       }
-      await sql`INSERT INTO guard_log_offsets (log, inode, pos) VALUES (${log}, ${inode}, ${pos})
-                ON CONFLICT (log) DO UPDATE SET inode = excluded.inode, pos = excluded.pos`;
+      await sql`INSERT INTO guard_log_positions (machine, log, inode, pos) VALUES (${this.machine}, ${log}, ${inode}, ${pos})
+                ON CONFLICT (machine, log) DO UPDATE SET inode = excluded.inode, pos = excluded.pos`;
       return applied;
     });
   }
 
   /** Where reading `log` stopped (its inode, so a replaced file is read from its start). */
   async logPosition(log: string): Promise<{ inode: number; pos: number } | null> {
-    const [row] = await this.db.sql`SELECT inode, pos FROM guard_log_offsets WHERE log = ${log}`;
-    return row ? { inode: Number(row.inode), pos: Number(row.pos) } : null;
+    const [row] = await this.db.sql`SELECT inode, pos FROM guard_log_positions WHERE machine = ${this.machine} AND log = ${log}`;
+    return row ? { inode: int(row.inode), pos: int(row.pos) } : null;
   }
 
-  /** Leases older than the lease time with no line: their links count as fully delivered. Returns those keys. */
-  lapse(now = Date.now()): Promise<string[]> {
-    return this.db.tx(async (sql) => {
-      const rows = await sql`SELECT key FROM guard_links WHERE leased_at IS NOT NULL AND leased_at <= ${now - this.o.leaseMs}`;
-      for (const r of rows) await sql`UPDATE guard_links SET used_at = ${now}, lease_token = NULL, lease_start = NULL, leased_at = NULL, updated_at = ${now} WHERE key = ${r.key}`;
-      return rows.map((r: { key: string }) => r.key);
-    });
+  /**
+   * Leases older than the lease time with no line: their links count as
+   * fully delivered. Returns those keys. One statement, so each row is
+   * checked and changed at once (a lease ended meanwhile is left alone).
+   */
+  async lapse(now = Date.now()): Promise<string[]> {
+    const rows = await this.db.sql`UPDATE guard_links SET used_at = ${now}, lease_token = NULL, lease_start = NULL, leased_at = NULL, updated_at = ${now}
+      WHERE leased_at IS NOT NULL AND leased_at <= ${now - this.o.leaseMs} RETURNING key`;
+    return rows.map((r: { key: string }) => r.key);
   }
 
   /** Used links whose archive has not been deleted yet. */
@@ -168,7 +196,7 @@ export class Ledger {
   /** What the ledger knows of `key` (tests, logs). */
   async get(key: string): Promise<{ size: number; delivered: number; used: boolean; leased: boolean } | null> {
     const [r] = await this.db.sql`SELECT size, delivered, used_at, leased_at FROM guard_links WHERE key = ${key}`;
-    return r ? { size: Number(r.size), delivered: Number(r.delivered), used: r.used_at != null, leased: r.leased_at != null } : null;
+    return r ? { size: int(r.size), delivered: int(r.delivered), used: r.used_at != null, leased: r.leased_at != null } : null;
   }
 
   /**

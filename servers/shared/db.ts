@@ -31,6 +31,12 @@ export interface Db {
    * transactions on one key are serialised across processes and machines.
    */
   tx<T>(fn: (sql: SQL) => Promise<T>, lockKey?: string): Promise<T>;
+  /**
+   * Inside `tx`: holds one more lock key until the transaction ends (a no-op
+   * on SQLite). Take several in a fixed order (sorted), so two transactions
+   * never wait for each other's.
+   */
+  lock(tx: SQL, lockKey: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,6 +65,7 @@ export async function openDb(stateDir: string, name: string, databaseUrl = ""): 
     sql,
     dialect: dialect.name,
     tx: (fn, lockKey) => dialect.tx(sql, fn, lockKey),
+    lock: (tx, lockKey) => dialect.lock(tx, lockKey),
     close: () => sql.close(),
   };
 }

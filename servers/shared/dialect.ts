@@ -16,6 +16,8 @@ export interface Dialect {
   setup(sql: SQL): Promise<void>;
   /** Runs `fn` in a transaction; `lockKey`, when given, is held by one transaction at a time across every process on the database. */
   tx<T>(sql: SQL, fn: (sql: SQL) => Promise<T>, lockKey?: string): Promise<T>;
+  /** Inside a transaction: holds `lockKey` too, until the transaction ends. */
+  lock(tx: SQL, lockKey: string): Promise<void>;
   tableExists(sql: SQL, table: string): Promise<boolean>;
 }
 
@@ -33,6 +35,7 @@ export const sqlite: Dialect = {
     await sql`PRAGMA synchronous = NORMAL`;
   },
   tx: (sql, fn) => sql.begin("IMMEDIATE", fn) as Promise<never>,
+  lock: async () => {},
   async tableExists(sql, table) {
     return (await sql`SELECT name FROM sqlite_master WHERE type = 'table' AND name = ${table}`).length > 0;
   },
@@ -50,9 +53,12 @@ export const postgres: Dialect = {
   async setup() {},
   tx: (sql, fn, lockKey) =>
     sql.begin(async (tx) => {
-      if (lockKey !== undefined) await tx`SELECT pg_advisory_xact_lock(hashtextextended(${lockKey}, 0))`;
+      if (lockKey !== undefined) await postgres.lock(tx, lockKey);
       return fn(tx);
     }) as Promise<never>,
+  async lock(tx, lockKey) {
+    await tx`SELECT pg_advisory_xact_lock(hashtextextended(${lockKey}, 0))`;
+  },
   async tableExists(sql, table) {
     // to_regclass follows the search path, as unqualified table names in the queries do
     const [row] = await sql`SELECT to_regclass(${table}) IS NOT NULL AS found`;

@@ -28,10 +28,6 @@ export function describeEachDialect(title: string, body: (place: () => Promise<P
     (run ? describe : describe.skip)(`${title} [${dialect}]`, () => {
       const dirs: string[] = [];
       const dbs: TestDatabase[] = [];
-      afterAll(async () => {
-        for (const d of dbs) await d.drop();
-        for (const d of dirs) rmSync(d, { recursive: true, force: true });
-      });
       body(async () => {
         const stateDir = mkdtempSync(`${tmpdir()}/linkpack-state-`);
         dirs.push(stateDir);
@@ -40,6 +36,11 @@ export function describeEachDialect(title: string, body: (place: () => Promise<P
         dbs.push(db);
         return { stateDir, databaseUrl: db.url };
       }, dialect);
+      // after the block's own hooks (which close what they opened)
+      afterAll(async () => {
+        for (const d of dbs) await d.drop();
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      });
     });
   }
 }
