@@ -83,7 +83,7 @@ async function sampleNow(c: Config, ch: amqp.Channel, t0: number, done: number):
     t: Date.now() - t0,
     jobsDone: done,
     diskBytes: bytesUnder(c.DOWNLOADS_DIR) + bytesUnder(c.ARCHIVES_DIR) + bytesUnder(c.STATE_DIR) + bytesUnder(`${c.RUN_DIR}/logs`),
-    jobRows: rows(`${c.STATE_DIR}/web/jobs.sqlite`, "jobs"),
+    jobRows: rows(`${c.STATE_DIR}/web/jobs.sqlite`, "web_jobs"),
     records: (() => {
       try {
         return readdirSync(`${c.STATE_DIR}/compressor`).filter((n) => n.endsWith(".json")).length;

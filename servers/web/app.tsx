@@ -27,7 +27,7 @@ import type { JobStore } from "./store.ts";
 
 export interface WebDeps {
   config: Config;
-  store: JobStore;
+  store: Pick<JobStore, "get">;
   /** records and publishes a job of `client` whose link lives `ttl` seconds; throws `LimitReached` when the client is over a limit */
   createJob(urls: string[], ttl: number, client: string): Promise<JobView>;
   /** asks the compressor to cancel the job (a cancel request on the work exchange) */
@@ -69,22 +69,22 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
   app.post("/jobs", postJobs(deps));
 
   // A job past its retention is gone from the store: its id (which carries its creation time) says it expired.
-  const loadJob = (id: string): JobView => {
-    const job = isId(id) ? store.get(id) : null;
+  const loadJob = async (id: string): Promise<JobView> => {
+    const job = isId(id) ? await store.get(id) : null;
     if (job) return job;
     if (isId(id) && idTime(id) + config.JOB_RETENTION_SECONDS * 1000 < Date.now()) throw new HTTPException(410, { message: "this job has expired" });
     throw new HTTPException(404, { message: "no such job" });
   };
 
-  app.get("/jobs/:id", (c) => {
-    const job = loadJob(c.req.param("id"));
+  app.get("/jobs/:id", async (c) => {
+    const job = await loadJob(c.req.param("id"));
     if (wantsJson(c.req.raw)) return c.json(job);
     return c.html(<JobPage job={job} />);
   });
 
   // Cancel: DELETE for API clients, a form post for the page (it works without JavaScript).
   const cancel = async (c: Context<WebEnv>) => {
-    const job = loadJob(c.req.param("id") ?? "");
+    const job = await loadJob(c.req.param("id") ?? "");
     if (isFinal(job.state)) throw new HTTPException(409, { message: `this job has ended (${job.state}); there is nothing to cancel` });
     if (!deps.cancelJob || !deps.brokerUp()) throw new Refused(503, "the broker is unreachable; try again in a moment", 5);
     await deps.cancelJob(job.id);
@@ -94,8 +94,8 @@ export function createApp(deps: WebDeps): Hono<WebEnv> {
   app.delete("/jobs/:id", cancel);
   app.post("/jobs/:id/cancel", cancel);
 
-  app.get("/jobs/:id/events", (c) => {
-    const job = loadJob(c.req.param("id"));
+  app.get("/jobs/:id/events", async (c) => {
+    const job = await loadJob(c.req.param("id"));
     if (!deps.events) throw new HTTPException(501, { message: "events are not available" });
     return deps.events(c, job, c.var.client);
   });

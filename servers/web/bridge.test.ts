@@ -1,7 +1,8 @@
 /**
  * The SSE bridge in-process (app.request, a real job store, a fake STOMP hub):
  * current state first, then changes; subscription before the store read;
- * one subscription per job however many clients; the end; reconnects.
+ * one subscription per job however many clients; the end; reconnects; and
+ * what another web process folded into the shared store reaches this one's page.
  */
 import { afterAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,12 +16,15 @@ import { keys, stompDestination } from "../shared/topology.ts";
 import { sseClient } from "../../test/support/events.ts";
 import { createApp } from "./app.tsx";
 import { Bridge } from "./bridge.ts";
-import { JobStore } from "./store.ts";
+import { openJobStore } from "./store.ts";
 
 const dir = mkdtempSync(`${tmpdir()}/linkpack-bridge-`);
-const store = new JobStore(dir);
-afterAll(() => {
-  store.close();
+const store = await openJobStore(dir);
+/** Another web process's store on the same database: it folds events this process's bridge never hears of. */
+const otherStore = await openJobStore(dir);
+afterAll(async () => {
+  await store.close();
+  await otherStore.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -55,12 +59,13 @@ class FakeHub {
 const hub = new FakeHub();
 const reads: string[] = [];
 const spyStore = { get: (id: string) => (reads.push(`read after ${hub.log.length} subs`), store.get(id)), onChange: store.onChange.bind(store) };
-const bridge = new Bridge({ hub, store: spyStore, log: createLogger("test", "error"), flushMs: 10 });
+// (re-reads of the store far apart: these tests count the reads)
+const bridge = new Bridge({ hub, store: spyStore, log: createLogger("test", "error"), flushMs: 10, refreshMs: 60_000 });
 const app = createApp({ config: loadConfig({}), store, createJob: async () => { throw new Error("unused"); }, brokerUp: () => true, events: bridge.events });
 
-function makeJob(n = 2) {
+async function makeJob(n = 2) {
   const job = newJob(newId(), Array.from({ length: n }, (_, i) => `https://files.example/f${i}.jpg`));
-  store.create(job);
+  await store.create(job);
   return job;
 }
 const fileEv = (jobId: string, index: number, state: FileEvent["state"], bytes: number): FileEvent => ({
@@ -73,8 +78,8 @@ const open = (id: string, query = "", headers: Record<string, string> = {}) =>
   sseClient((signal) => app.request(`/jobs/${id}/events${query}`, { headers, signal }));
 
 test("the stream starts with every part of the current state, read from the store after subscribing", async () => {
-  const job = makeJob();
-  store.apply(fileEv(job.id, 0, "downloading", 400));
+  const job = await makeJob();
+  await store.apply(fileEv(job.id, 0, "downloading", 400));
   reads.length = 0;
   const s = await open(job.id);
   expect(s.response.headers.get("content-type")).toStartWith("text/event-stream");
@@ -97,7 +102,7 @@ test("the stream starts with every part of the current state, read from the stor
 });
 
 test("many clients of one job share one subscription; the link ends every stream with done", async () => {
-  const job = makeJob();
+  const job = await makeJob();
   const before = hub.log.length;
   const clients = await Promise.all(Array.from({ length: 20 }, (_, i) => open(job.id, i % 2 ? "?format=json" : "")));
   await Promise.all(clients.map((c) => c.next((e) => e.event === "file-1" || e.event === "job")));
@@ -118,9 +123,9 @@ test("many clients of one job share one subscription; the link ends every stream
 });
 
 test("a finished job: state and done at once; reconnecting after done gets 204", async () => {
-  const job = makeJob(1);
-  store.apply(fileEv(job.id, 0, "done", 1000));
-  store.apply(linkEv(job.id));
+  const job = await makeJob(1);
+  await store.apply(fileEv(job.id, 0, "done", 1000));
+  await store.apply(linkEv(job.id));
   const subs = hub.log.length;
   const s = await open(job.id);
   await s.next((e) => e.event === "done");
@@ -131,8 +136,8 @@ test("a finished job: state and done at once; reconnecting after done gets 204",
 });
 
 test("a reconnect (Last-Event-ID of an earlier event) gets the full current state again", async () => {
-  const job = makeJob();
-  store.apply(fileEv(job.id, 0, "done", 1000));
+  const job = await makeJob();
+  await store.apply(fileEv(job.id, 0, "done", 1000));
   const s = await open(job.id, "", { "last-event-id": "3" });
   await s.next((e) => e.event === "file-1");
   expect(s.seen.find((e) => e.event === "file-0")!.data).toContain("done");
@@ -140,10 +145,10 @@ test("a reconnect (Last-Event-ID of an earlier event) gets the full current stat
 });
 
 test("changes that reach only the store (missed by STOMP) still reach the page", async () => {
-  const job = makeJob();
+  const job = await makeJob();
   const s = await open(job.id);
   await s.next((e) => e.event === "file-1");
-  store.apply(fileEv(job.id, 1, "failed", 0));
+  await store.apply(fileEv(job.id, 1, "failed", 0));
   const row = await s.next((e) => e.event === "file-1");
   expect(row.data).toContain("failed");
   s.close();
@@ -151,10 +156,32 @@ test("changes that reach only the store (missed by STOMP) still reach the page",
 
 test("user text in fragments is escaped", async () => {
   const job = newJob(newId(), [`https://x.example/"><script>alert(1)</script>.jpg`]);
-  store.create(job);
+  await store.create(job);
   const s = await open(job.id);
   const row = await s.next((e) => e.event === "file-0");
   expect(row.data).not.toContain("<script>");
   expect(row.data).toContain("&lt;script&gt;");
   s.close();
+});
+
+test("an event folded by another web process (into the shared store only) reaches this process's page within a re-read", async () => {
+  const hubB = new FakeHub();
+  const bridgeB = new Bridge({ hub: hubB, store, log: createLogger("test", "error"), flushMs: 10, refreshMs: 20 });
+  const appB = createApp({ config: loadConfig({}), store, createJob: async () => { throw new Error("unused"); }, brokerUp: () => true, events: bridgeB.events });
+  try {
+    const job = await makeJob();
+    const s = await sseClient((signal) => appB.request(`/jobs/${job.id}/events?format=json`, { signal }));
+    await s.next((e) => e.event === "job");
+    // Published before this process subscribed (its STOMP never brings it), folded by the other process after this one read.
+    await otherStore.apply(fileEv(job.id, 1, "downloading", 700));
+    const seen = await s.next((e) => e.event === "job" && JSON.parse(e.data).files[1].bytes === 700);
+    expect(JSON.parse(seen.data).files[1].state).toBe("downloading");
+    // and the end, too: the job finished elsewhere ends this stream
+    await otherStore.apply(linkEv(job.id));
+    const done = await s.next((e) => e.event === "done");
+    expect(JSON.parse(done.data).link).toBe("http://127.0.0.1:1/d/x");
+    expect(await s.end()).toEqual([]);
+  } finally {
+    bridgeB.close();
+  }
 });

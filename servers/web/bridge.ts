@@ -2,7 +2,9 @@
  * @module bridge
  * The STOMP-to-SSE bridge behind `GET /jobs/<id>/events`. One `JobFeed` per
  * watched job (created by its first client, ended by its last), all fed by
- * the process's single STOMP connection (`StompHub`) and by the job store.
+ * the process's single STOMP connection (`StompHub`) and by the job store
+ * (its changes in this process, and a re-read about every second, for what
+ * other web processes folded into a shared store).
  *
  * Each stream starts with the job's full current state, so a late or
  * reconnecting client loses nothing; `Last-Event-ID` is honoured in that
@@ -38,6 +40,8 @@ export interface BridgeDeps {
   log: Logger;
   /** batching window for progress updates */
   flushMs?: number;
+  /** how often each feed re-reads its unfinished job from the store (default 1 s) */
+  refreshMs?: number;
   heartbeatMs?: number;
   /** most open streams in this process, and per client (default: no cap) */
   maxStreams?: number;
@@ -120,6 +124,7 @@ export class Bridge {
       store: this.deps.store,
       log: this.deps.log,
       flushMs: this.deps.flushMs ?? 100,
+      refreshMs: this.deps.refreshMs ?? 1000,
       now: () => this.now(),
       onTick: (epochMs) => {
         if (!this.lastTick || this.lastTick.epochMs !== epochMs) this.lastTick = { at: Date.now(), epochMs };

@@ -2,7 +2,14 @@
  * @module feed
  * One job's live feed inside the SSE bridge: the job's current view (store
  * state read AFTER the STOMP subscription was confirmed, then every STOMP
- * event and store change folded in), and the SSE clients watching it. Changes
+ * event and store change folded in), and the SSE clients watching it.
+ *
+ * Only one web process folds a given event into the shared store; the
+ * others learn of it from STOMP alone. An event published before this feed
+ * subscribed, but folded by another process after this one read the store,
+ * would be missed for good, so while the job is unfinished the feed reads
+ * the store again every `refreshMs` (about a second) and merges what it
+ * finds: every web process converges within that. Changes
  * are batched for `flushMs` and each changed page part is rendered once, then
  * written to every client; the end (link or failure) is sent at once, followed
  * by `done`, and every stream is closed.
@@ -43,7 +50,7 @@ export interface FeedDeps {
   hub: Pick<StompHub, "subscribe">;
   /** checks a live event (progressfold's `checkedEvent`: a link event only with its job's true link); throws MalformedMessage */
   parseEvent?: (body: string) => ProgressEvent;
-  store: { get(id: string): JobView | null };
+  store: { get(id: string): Promise<JobView | null> };
   log: Logger;
   /** the server clock (last tick) */
   now(): number;
@@ -51,12 +58,16 @@ export interface FeedDeps {
   /** called once when the feed ends (no clients left, or the job finished) */
   onEnd(): void;
   flushMs: number;
+  /** how often the store is read again while the job is unfinished */
+  refreshMs: number;
 }
 
 export class JobFeed {
   private clients = new Set<FeedClient>();
   private pending = new Set<string>();
   private timer: Timer | undefined;
+  private refresher: Timer | undefined;
+  private refreshing = false;
   private version = 0;
   private unsubs: (() => void)[] = [];
   private started = false;
@@ -98,12 +109,32 @@ export class JobFeed {
     ]);
     this.unsubs = subs;
     if (this.ended) return this.release();
+    let stored: JobView | null = null;
+    try {
+      stored = await this.deps.store.get(id);
+    } catch (err) {
+      this.deps.log.warn("reading the job store failed; the feed starts from the page's view", { job: id, err });
+    }
+    if (this.ended) return this.release();
     this.started = true;
-    const stored = this.deps.store.get(id);
     if (stored) this.view = mergeJob(this.view, stored);
     this.pending.clear();
     for (const c of this.clients) this.greet(c);
-    if (isFinal(this.view.state)) this.end();
+    if (isFinal(this.view.state)) return this.end();
+    this.refresher = setInterval(() => this.refresh(), this.deps.refreshMs);
+  }
+
+  /** Reads the store again (one read at a time) and folds in what another web process folded there. */
+  private refresh(): void {
+    if (this.refreshing || this.ended) return;
+    this.refreshing = true;
+    this.deps.store
+      .get(this.view.id)
+      .then(
+        (job) => job && this.absorb(job),
+        (err) => this.deps.log.warn("re-reading the job store failed", { job: this.view.id, err }),
+      )
+      .finally(() => (this.refreshing = false));
   }
 
   private greet(c: FeedClient): void {
@@ -182,6 +213,7 @@ export class JobFeed {
     if (this.ended) return;
     this.ended = true;
     clearTimeout(this.timer);
+    clearInterval(this.refresher);
     if (this.started) this.release();
     for (const c of [...this.clients]) c.stream.close();
     this.clients.clear();

@@ -11,9 +11,9 @@ import { brokerUrl, stompLogin } from "../shared/brokerauth.ts";
 import { Consumer } from "../shared/consumer.ts";
 import { internalToken, linkSecret } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
-import { JobStore } from "./store.ts";
+import { openJobStore } from "./store.ts";
 import { checkedEvent, progressConsumer } from "./progressfold.ts";
-import { createJob, publishPending } from "./jobs.ts";
+import { createJob, OUTBOX_SWEEP_MS, publishPending } from "./jobs.ts";
 import { createApp } from "./app.tsx";
 import { StompHub } from "./stomp.ts";
 import { Bridge } from "./bridge.ts";
@@ -28,7 +28,10 @@ import { encode, type CompressRequest } from "../shared/messages.ts";
 const config = loadConfig();
 const log = createLogger("web", config.LOG_LEVEL);
 keepLogUnder(config.LOG_MAX_BYTES);
-const store = new JobStore(`${config.STATE_DIR}/web`, { perMinute: config.MAX_JOBS_PER_MINUTE, active: config.MAX_ACTIVE_JOBS });
+const store = await openJobStore(`${config.STATE_DIR}/web`, {
+  limits: { perMinute: config.MAX_JOBS_PER_MINUTE, active: config.MAX_ACTIVE_JOBS },
+  databaseUrl: config.DATABASE_URL,
+});
 const broker = await Broker.open({
   url: brokerUrl(config, "web"),
   log,
@@ -38,8 +41,17 @@ const secret = linkSecret(config);
 const progressFold = new Consumer(progressConsumer({ store, log, config, secret }));
 await broker.addConsumer(progressFold);
 
-// Jobs a crashed predecessor recorded but did not publish (the store is the outbox).
-void publishPending(store, broker, log).catch((err) => log.error("publishing pending jobs failed", { err }));
+// Jobs a web process (a crashed predecessor, or another one) recorded but did not publish: the store is the outbox.
+let sweeping = false;
+const sweepOutbox = () => {
+  if (sweeping) return;
+  sweeping = true;
+  publishPending(store, broker, log)
+    .catch((err) => log.error("publishing pending jobs failed", { err }))
+    .finally(() => (sweeping = false));
+};
+const outbox = setInterval(sweepOutbox, OUTBOX_SWEEP_MS);
+sweepOutbox();
 
 // The live page: one STOMP connection for every SSE client of this process.
 const hub = new StompHub({ url: config.STOMP_URL[0]!, ...stompLogin(config), log });
@@ -81,13 +93,13 @@ const app = createApp({
 });
 
 // Jobs past their retention are forgotten (their ids then answer 410), every SWEEP_INTERVAL_SECONDS.
-const pruneJobs = () => {
+const pruneJobs = async () => {
   const keep = config.JOB_RETENTION_SECONDS * 1000;
-  const n = store.prune(Date.now() - keep, Date.now() - 2 * keep);
+  const n = await store.prune(Date.now() - keep, Date.now() - 2 * keep);
   if (n > 0) log.info("forgot jobs past their retention", { n });
 };
-const pruner = setInterval(pruneJobs, config.SWEEP_INTERVAL_SECONDS * 1000);
-pruneJobs();
+const pruner = setInterval(() => void pruneJobs().catch((err) => log.error("forgetting old jobs failed", { err })), config.SWEEP_INTERVAL_SECONDS * 1000);
+await pruneJobs();
 
 // Idle connections and stalled requests are closed; event streams lift the timeout for themselves.
 const server = Bun.serve({ hostname: config.HOST, port: config.PORT, fetch: app.fetch, idleTimeout: config.HTTP_IDLE_TIMEOUT_SECONDS });
@@ -104,7 +116,7 @@ onShutdown(log, [
   ],
   ["close stomp", () => hub.close()],
   ["stop folding progress", () => progressFold.stop(5_000)],
-  ["stop pruning", () => clearInterval(pruner)],
+  ["stop sweeping", () => (clearInterval(pruner), clearInterval(outbox))],
   ["close broker", () => broker.close()],
   ["close store", () => store.close()],
 ]);

@@ -2,23 +2,26 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { from, testApp } from "./testapp.ts";
 
-const apps: ReturnType<typeof testApp>[] = [];
-const make = (...args: Parameters<typeof testApp>) => {
-  const t = testApp(...args);
+type TestApp = Awaited<ReturnType<typeof testApp>>;
+const apps: TestApp[] = [];
+const make = async (...args: Parameters<typeof testApp>) => {
+  const t = await testApp(...args);
   apps.push(t);
   return t;
 };
-afterAll(() => apps.forEach((t) => t.close()));
+afterAll(async () => {
+  for (const t of apps) await t.close();
+});
 
 const api = { "content-type": "text/plain", accept: "application/json" };
 const form = { "content-type": "application/x-www-form-urlencoded", accept: "text/html" };
 const body = (h: Record<string, string>) => (h === form ? "urls=https%3A%2F%2Ff.example%2Fa" : "https://f.example/a");
-const post = (t: ReturnType<typeof testApp>, ip: string, h: Record<string, string> = api) =>
+const post = (t: TestApp, ip: string, h: Record<string, string> = api) =>
   t.app.request("/jobs", { method: "POST", body: body(h), headers: h }, from(ip));
 
 describe("per-client limits", () => {
   test("new jobs per minute: 429 with Retry-After and a message; another client is not affected", async () => {
-    const t = make({ MAX_JOBS_PER_MINUTE: "2", MAX_ACTIVE_JOBS: "100" });
+    const t = await make({ MAX_JOBS_PER_MINUTE: "2", MAX_ACTIVE_JOBS: "100" });
     for (let i = 0; i < 2; i++) expect((await post(t, "198.51.100.1")).status).toBe(202);
     const r = await post(t, "198.51.100.1");
     expect(r.status).toBe(429);
@@ -31,7 +34,7 @@ describe("per-client limits", () => {
   });
 
   test("unfinished jobs: 429 with Retry-After; a browser gets the form again saying so", async () => {
-    const t = make({ MAX_JOBS_PER_MINUTE: "100", MAX_ACTIVE_JOBS: "1" });
+    const t = await make({ MAX_JOBS_PER_MINUTE: "100", MAX_ACTIVE_JOBS: "1" });
     expect((await post(t, "198.51.100.3")).status).toBe(202);
     const r = await post(t, "198.51.100.3", form);
     expect(r.status).toBe(429);
@@ -45,7 +48,7 @@ describe("per-client limits", () => {
 
 describe("the work queue and the broker", () => {
   test("a full download queue: 503, Retry-After 30, the contract's message; nothing published", async () => {
-    const t = make({}, { queue: { fits: async (n) => n <= 0 } });
+    const t = await make({}, { queue: { fits: async (n) => n <= 0 } });
     const r = await post(t, "198.51.100.4");
     expect(r.status).toBe(503);
     expect(r.headers.get("retry-after")).toBe("30");
@@ -57,9 +60,9 @@ describe("the work queue and the broker", () => {
   });
 
   test("a broker that is down, or cannot say how full the queue is: 503", async () => {
-    const down = make({}, { brokerUp: () => false });
+    const down = await make({}, { brokerUp: () => false });
     expect((await post(down, "198.51.100.5")).status).toBe(503);
-    const mute = make({}, { queue: { fits: async () => Promise.reject(new Error("channel closed")) } });
+    const mute = await make({}, { queue: { fits: async () => Promise.reject(new Error("channel closed")) } });
     const r = await post(mute, "198.51.100.5");
     expect(r.status).toBe(503);
     expect(((await r.json()) as { error: string }).error).toContain("broker is unreachable");
@@ -67,7 +70,7 @@ describe("the work queue and the broker", () => {
 });
 
 test("a body that does not arrive within BODY_TIMEOUT_MS: 408", async () => {
-  const t = make({ BODY_TIMEOUT_MS: "50" });
+  const t = await make({ BODY_TIMEOUT_MS: "50" });
   const stalled = new ReadableStream<Uint8Array>({ start: (c) => c.enqueue(new TextEncoder().encode("https://f.example/a\n")) });
   const r = await t.app.request("/jobs", { method: "POST", body: stalled, headers: api }, from("198.51.100.6"));
   expect(r.status).toBe(408);

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { hostName } from "./origin.ts";
 import { testApp } from "./testapp.ts";
 
-const t = testApp({ PORT: "3000", WEB_PUBLIC_URL: "https://linkpack.example" });
+const t = await testApp({ PORT: "3000", WEB_PUBLIC_URL: "https://linkpack.example" });
 afterAll(() => t.close());
 
 test("host names from Host headers: port dropped, IPv6 unbracketed, case folded; junk is none", () => {

@@ -31,7 +31,7 @@ export function progressConsumer(deps: { store: Pick<JobStore, "apply">; log: Lo
     log: deps.log,
     parse: (body) => checkedEvent(body, { publicUrl: deps.config.PUBLIC_URL, secret: deps.secret }),
     handle: async (ev) => {
-      if (ev.type !== "clock") deps.store.apply(ev);
+      if (ev.type !== "clock") await deps.store.apply(ev);
     },
     maxAttempts: 5,
     retryBaseMs: 200,

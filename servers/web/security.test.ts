@@ -4,7 +4,7 @@ import { SECURITY_HEADERS } from "./security.ts";
 import { mountStatic } from "./static.ts";
 import { testApp } from "./testapp.ts";
 
-const t = testApp({}, { extend: mountStatic });
+const t = await testApp({}, { extend: mountStatic });
 afterAll(() => t.close());
 const host = { host: "127.0.0.1:3000" };
 

@@ -1,24 +1,26 @@
 /**
  * @module store
- * The web server's job store (bun:sqlite under STATE_DIR): each job's
- * `JobView`, updated by folding in progress events, so `GET /jobs/<id>`
- * answers at any time, after a restart, and for a client that arrives late.
+ * The web server's job store (db.ts: `STATE_DIR/web/jobs.sqlite`, or the
+ * PostgreSQL database every web process shares): each job's `JobView`,
+ * updated by folding in progress events, so `GET /jobs/<id>` answers at any
+ * time, after a restart, on any web process, and for a client that arrives
+ * late.
  *
  * It is also the outbox of job creation: a job is recorded unpublished, its
  * download messages go out, then it is marked published. A web process that
- * dies in between leaves the job unpublished, and the next one publishes it
- * (`unpublished()`), so an accepted job is never stranded.
+ * dies in between leaves the job unpublished, and a web process (this one
+ * restarted, or another) claims it once it has waited `graceMs` and
+ * publishes it (`claimUnpublished`), so an accepted job is never stranded,
+ * and a job another process is publishing right now is left to it.
  *
  * It counts each client's recent and unfinished jobs for the per-client
- * limits, in the same transaction as the insert, so concurrent posts cannot
- * both slip under a limit. (The limit queries live here so that a shared
- * store can take them over.)
+ * limits, in the same transaction as the insert and under that client's
+ * lock key, so concurrent posts — to any web process — cannot both slip
+ * under a limit.
  */
-import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { int, migrate, openDb, tableExists, type Db, type Migration, type Sql } from "../shared/db.ts";
 import { applyEvent, isFinal, type JobView } from "../shared/jobstate.ts";
 import type { JobEvent } from "../shared/messages.ts";
-import { migrate } from "./migrate.ts";
 
 /** Per client: most new jobs per minute, and most unfinished jobs. */
 export interface ClientLimits {
@@ -40,83 +42,134 @@ export class LimitReached extends Error {
 
 const WINDOW_MS = 60_000;
 
+/**
+ * The jobs of a store file made before this one (the `jobs` table, which
+ * bun:sqlite migrated with `PRAGMA user_version`), at whatever version it
+ * was: each row moves to `web_jobs` with what the later versions derived
+ * from its view. A job of a store from before the outbox was published
+ * when it was made; one from before the limits belongs to no known client.
+ */
+async function takeOverOldTable(sql: Sql): Promise<void> {
+  if (!(await tableExists(sql, "jobs"))) return;
+  const cols = new Set((await sql`SELECT name FROM pragma_table_info('jobs')`).map((c: { name: string }) => c.name));
+  for (const row of await sql`SELECT * FROM jobs`) {
+    const job = JSON.parse(row.view) as JobView;
+    const createdMs = Date.parse(job.created_at);
+    const finished = isFinal(job.state);
+    const finishedMs = finished ? (cols.has("finished_ms") && row.finished_ms != null ? int(row.finished_ms) : (job.finished_at ?? createdMs)) : null;
+    await sql`INSERT INTO web_jobs (id, created_at, view, client, created_ms, finished, finished_ms, published, publish_ms)
+              VALUES (${row.id}, ${row.created_at}, ${row.view}, ${cols.has("client") ? row.client : ""}, ${createdMs},
+                      ${finished ? 1 : 0}, ${finishedMs}, ${cols.has("published") ? int(row.published) : 1}, ${createdMs})`;
+  }
+  await sql`DROP TABLE jobs`;
+}
+
+const SCHEMA: Migration[] = [
+  async (sql, dialect) => {
+    await sql`CREATE TABLE web_jobs (
+      id TEXT PRIMARY KEY,
+      created_at TEXT NOT NULL,
+      view TEXT NOT NULL,
+      client TEXT NOT NULL DEFAULT '',
+      created_ms BIGINT NOT NULL,
+      finished INTEGER NOT NULL DEFAULT 0,
+      finished_ms BIGINT,
+      published INTEGER NOT NULL DEFAULT 0,
+      publish_ms BIGINT NOT NULL
+    )`;
+    // what the limits count, what retention counts from, what the outbox sweeps
+    await sql`CREATE INDEX web_jobs_by_client_time ON web_jobs (client, created_ms)`;
+    await sql`CREATE INDEX web_jobs_unfinished_by_client ON web_jobs (client) WHERE finished = 0`;
+    await sql`CREATE INDEX web_jobs_finished_ms ON web_jobs (finished_ms) WHERE finished = 1`;
+    await sql`CREATE INDEX web_jobs_unpublished ON web_jobs (publish_ms) WHERE published = 0`;
+    // Old store files exist only as SQLite (a PostgreSQL database may hold someone else's `jobs`).
+    if (dialect === "sqlite") await takeOverOldTable(sql);
+  },
+];
+
+const view = (row: { view: string }) => JSON.parse(row.view) as JobView;
+
 export class JobStore {
-  private db: Database;
-  private getStmt;
-  private putStmt;
-  private insertStmt;
-  private activeStmt;
-  private recentStmt;
   private listeners = new Set<(job: JobView) => void>();
 
-  /** Without `limits`, any client may create any number of jobs. */
-  constructor(
-    dir: string,
+  /** Without `limits`, any client may create any number of jobs. The store owns `db` (closes it). */
+  private constructor(
+    private readonly db: Db,
     private readonly limits?: ClientLimits,
-  ) {
-    mkdirSync(dir, { recursive: true });
-    this.db = new Database(`${dir}/jobs.sqlite`, { create: true });
-    this.db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    migrate(this.db);
-    this.getStmt = this.db.query<{ view: string }, [string]>("SELECT view FROM jobs WHERE id = ?");
-    this.putStmt = this.db.query("UPDATE jobs SET view = ?2, finished = ?3, finished_ms = ?4 WHERE id = ?1");
-    this.insertStmt = this.db.query("INSERT INTO jobs (id, created_at, view, published, client, created_ms) VALUES (?1, ?2, ?3, 0, ?4, ?5)");
-    this.activeStmt = this.db.query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM jobs WHERE client = ? AND finished = 0");
-    // The job that has to leave the window before one more fits: the `perMinute`-th newest in it.
-    this.recentStmt = this.db.query<{ created_ms: number }, [string, number, number]>(
-      "SELECT created_ms FROM jobs WHERE client = ?1 AND created_ms > ?2 ORDER BY created_ms DESC LIMIT 1 OFFSET ?3",
-    );
+  ) {}
+
+  static async open(db: Db, limits?: ClientLimits): Promise<JobStore> {
+    await migrate(db, "web", SCHEMA);
+    return new JobStore(db, limits);
   }
 
-  get(id: string): JobView | null {
-    const row = this.getStmt.get(id);
-    return row ? (JSON.parse(row.view) as JobView) : null;
+  async get(id: string): Promise<JobView | null> {
+    const [row] = await this.db.sql`SELECT view FROM web_jobs WHERE id = ${id}`;
+    return row ? view(row) : null;
   }
 
   /**
    * Records a new job of `client`, not yet published; throws `LimitReached`
    * (and records nothing) when that client is over a limit. Check and insert
-   * are one `BEGIN IMMEDIATE` transaction.
+   * are one transaction holding the client's lock key.
    */
-  create(job: JobView, client = ""): void {
+  create(job: JobView, client = "", now = Date.now()): Promise<void> {
     const at = Date.parse(job.created_at);
-    this.db
-      .transaction(() => {
-        if (this.limits) this.checkLimits(client, at, this.limits);
-        this.insertStmt.run(job.id, job.created_at, JSON.stringify(job), client, at);
-      })
-      .immediate();
+    return this.db.tx(async (sql) => {
+      if (this.limits) await this.checkLimits(sql, client, at, this.limits);
+      await sql`INSERT INTO web_jobs (id, created_at, view, client, created_ms, published, publish_ms)
+                VALUES (${job.id}, ${job.created_at}, ${JSON.stringify(job)}, ${client}, ${at}, 0, ${now})`;
+    }, `web-client:${client}`);
   }
 
-  private checkLimits(client: string, at: number, limits: ClientLimits): void {
-    if (this.activeStmt.get(client)!.n >= limits.active) throw new LimitReached("active", limits.active);
-    const blocking = this.recentStmt.get(client, at - WINDOW_MS, limits.perMinute - 1);
-    if (blocking) throw new LimitReached("perMinute", limits.perMinute, blocking.created_ms + WINDOW_MS - at);
+  private async checkLimits(sql: Sql, client: string, at: number, limits: ClientLimits): Promise<void> {
+    const [active] = await sql`SELECT COUNT(*) AS n FROM web_jobs WHERE client = ${client} AND finished = 0`;
+    if (int(active.n) >= limits.active) throw new LimitReached("active", limits.active);
+    // The job that has to leave the window before one more fits: the `perMinute`-th newest in it.
+    const [blocking] = await sql`SELECT created_ms FROM web_jobs WHERE client = ${client} AND created_ms > ${at - WINDOW_MS}
+                                 ORDER BY created_ms DESC LIMIT 1 OFFSET ${limits.perMinute - 1}`;
+    if (blocking) throw new LimitReached("perMinute", limits.perMinute, int(blocking.created_ms) + WINDOW_MS - at);
   }
 
   /** Notes that every download message of the job is with the broker. */
-  markPublished(id: string): void {
-    this.db.run("UPDATE jobs SET published = 1 WHERE id = ?", [id]);
+  async markPublished(id: string): Promise<void> {
+    await this.db.sql`UPDATE web_jobs SET published = 1 WHERE id = ${id}`;
   }
 
   /** Jobs recorded but not (known to be) published, oldest first. */
-  unpublished(): JobView[] {
-    return this.db
-      .query<{ view: string }, []>("SELECT view FROM jobs WHERE published = 0 ORDER BY created_at")
-      .all()
-      .map((r) => JSON.parse(r.view) as JobView);
+  async unpublished(): Promise<JobView[]> {
+    return (await this.db.sql`SELECT view FROM web_jobs WHERE published = 0 ORDER BY created_ms, id`).map(view);
   }
 
-  /** Folds `ev` into its job; returns the new view (null for an unknown job). */
-  apply(ev: JobEvent): JobView | null {
-    const job = this.get(ev.jobId);
-    if (!job) return null;
-    const next = applyEvent(job, ev);
-    if (next !== job) {
+  /**
+   * Takes on the unpublished jobs nobody has tried to publish for `graceMs`
+   * (their process died, or is long stuck), oldest first: each is stamped
+   * with `now` in the same statement, so another web process sweeping at
+   * the same time does not take it too, and tries again only after another
+   * `graceMs` should this one die as well.
+   */
+  async claimUnpublished(graceMs: number, now = Date.now()): Promise<JobView[]> {
+    const rows = await this.db.sql`UPDATE web_jobs SET publish_ms = ${now}
+      WHERE published = 0 AND publish_ms <= ${now - graceMs} RETURNING view, created_ms`;
+    return [...rows].sort((a, b) => int(a.created_ms) - int(b.created_ms)).map(view);
+  }
+
+  /** Folds `ev` into its job (under the job's lock key); returns the new view (null for an unknown job). */
+  async apply(ev: JobEvent): Promise<JobView | null> {
+    let changed = false;
+    const next = await this.db.tx(async (sql) => {
+      const [row] = await sql`SELECT view FROM web_jobs WHERE id = ${ev.jobId}`;
+      if (!row) return null;
+      const job = view(row);
+      const next = applyEvent(job, ev);
+      if (next === job) return job;
       const final = isFinal(next.state);
-      this.putStmt.run(next.id, JSON.stringify(next), final ? 1 : 0, final ? (next.finished_at ?? Date.now()) : null);
-      for (const l of this.listeners) l(next);
-    }
+      await sql`UPDATE web_jobs SET view = ${JSON.stringify(next)}, finished = ${final ? 1 : 0},
+                  finished_ms = ${final ? (next.finished_at ?? Date.now()) : null} WHERE id = ${next.id}`;
+      changed = true;
+      return next;
+    }, `web-job:${ev.jobId}`);
+    if (changed && next) for (const l of this.listeners) l(next);
     return next;
   }
 
@@ -125,17 +178,32 @@ export class JobStore {
    * ones made before `staleBefore` (nothing will finish them now); returns
    * how many. Their ids then answer 410 (ids carry their creation time).
    */
-  prune(before: number, staleBefore: number): number {
-    return this.db.run("DELETE FROM jobs WHERE (finished = 1 AND finished_ms < ?1) OR (finished = 0 AND created_ms < ?2)", [before, staleBefore]).changes;
+  async prune(before: number, staleBefore: number): Promise<number> {
+    const r = await this.db.sql`DELETE FROM web_jobs WHERE (finished = 1 AND finished_ms < ${before}) OR (finished = 0 AND created_ms < ${staleBefore})`;
+    return r.count ?? 0;
   }
 
-  /** Calls `fn` with every changed job (used by the SSE bridge). Returns an unsubscribe function. */
+  /** Calls `fn` with every job this process changed (the SSE bridge, metrics). Returns an unsubscribe function. */
   onChange(fn: (job: JobView) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
 
-  close(): void {
-    this.db.close();
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+/**
+ * Opens the job store in `dir` (`STATE_DIR/web`: the file `jobs.sqlite`), or
+ * in the PostgreSQL database `databaseUrl` names.
+ */
+export async function openJobStore(dir: string, o: { limits?: ClientLimits; databaseUrl?: string } = {}): Promise<JobStore> {
+  const db = await openDb(dir, "jobs", o.databaseUrl ?? "");
+  try {
+    return await JobStore.open(db, o.limits);
+  } catch (err) {
+    await db.close();
+    throw err;
   }
 }

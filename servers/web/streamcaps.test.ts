@@ -8,15 +8,15 @@ import { from, testApp } from "./testapp.ts";
 
 const hub = { subscribe: async () => () => {} };
 let bridge!: Bridge;
-const t = testApp({}, { events: (c, job, client) => bridge.events(c, job, client) });
+const t = await testApp({}, { events: (c, job, client) => bridge.events(c, job, client) });
 bridge = new Bridge({ hub, store: t.store, log: createLogger("test", "error"), maxStreams: 3, maxStreamsPerClient: 2 });
-afterAll(() => {
+afterAll(async () => {
   bridge.close();
-  t.close();
+  await t.close();
 });
 
 const job = newJob(newId(), ["https://f.example/a"]);
-t.store.create(job);
+await t.store.create(job);
 const open = async (ip: string) => {
   const ac = new AbortController();
   const r = await t.app.request(`/jobs/${job.id}/events`, { signal: ac.signal, headers: { accept: "application/json" } }, from(ip));

@@ -11,12 +11,12 @@ import { loadConfig } from "../shared/config.ts";
 import { createApp, type WebDeps } from "./app.tsx";
 import type { Conn } from "./conn.ts";
 import { createJob } from "./jobs.ts";
-import { JobStore } from "./store.ts";
+import { openJobStore } from "./store.ts";
 
-export function testApp(env: Record<string, string> = {}, deps: Partial<WebDeps> = {}) {
+export async function testApp(env: Record<string, string> = {}, deps: Partial<WebDeps> = {}) {
   const dir = mkdtempSync(`${tmpdir()}/linkpack-web-`);
   const config = loadConfig(env);
-  const store = new JobStore(dir, { perMinute: config.MAX_JOBS_PER_MINUTE, active: config.MAX_ACTIVE_JOBS });
+  const store = await openJobStore(dir, { limits: { perMinute: config.MAX_JOBS_PER_MINUTE, active: config.MAX_ACTIVE_JOBS } });
   const published: string[] = [];
   const publisher = { publish: async (_x: string, key: string) => void published.push(key) };
   const app = createApp({ config, store, createJob: (urls, ttl, client) => createJob(store, publisher, urls, ttl, client), brokerUp: () => true, ...deps });
@@ -26,8 +26,8 @@ export function testApp(env: Record<string, string> = {}, deps: Partial<WebDeps>
     store,
     /** routing keys of the download messages sent */
     published,
-    close() {
-      store.close();
+    async close() {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

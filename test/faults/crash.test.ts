@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { WORK_EXCHANGE, keys } from "../../servers/shared/topology.ts";
 import type { CompressEvent } from "../../servers/shared/messages.ts";
 import { useStack } from "../stack.ts";
-import { JobStore } from "../../servers/web/store.ts";
+import { openJobStore } from "../../servers/web/store.ts";
 import { newJob } from "../../servers/shared/jobstate.ts";
 import { newId } from "../../servers/shared/ids.ts";
 import { textFile } from "../../scripts/lib/samples.ts";
@@ -90,15 +90,15 @@ describe("faults mid-job", () => {
   }, 180_000);
 });
 
-test("a job recorded but not published when the web server was killed is published by the next web process and completes", async () => {
+test("a job recorded but not published when the web server was killed is published by the next web process (after the outbox's grace period) and completes", async () => {
   const { web, fixtures, config } = await useStack();
   await kill9(config, "web");
   // What a kill between `store.create` and the publish leaves behind: the job in the store, unpublished, no message sent.
   const urls = photos().map((p) => fixtures.route(`/f-outbox/${p.name}`, p.bytes, p.type));
   const id = newId();
-  const store = new JobStore(`${config.STATE_DIR}/web`);
-  store.create(newJob(id, urls));
-  store.close();
+  const store = await openJobStore(`${config.STATE_DIR}/web`, { databaseUrl: config.DATABASE_URL });
+  await store.create(newJob(id, urls));
+  await store.close();
   await restart(config, "web");
   await expectComplete(id);
   expect((await getJob(web, id)).files.every((f) => f.state === "done")).toBe(true);

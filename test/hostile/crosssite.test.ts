@@ -13,7 +13,7 @@ async function jobsWith(marker: string): Promise<number> {
   const { config } = await useStack();
   const db = new Database(`${config.STATE_DIR}/web/jobs.sqlite`, { readonly: true });
   try {
-    return db.query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM jobs WHERE view LIKE ?").get(`%${marker}%`)!.n;
+    return db.query<{ n: number }, [string]>("SELECT COUNT(*) AS n FROM web_jobs WHERE view LIKE ?").get(`%${marker}%`)!.n;
   } finally {
     db.close();
   }
