@@ -54,6 +54,21 @@ describeEachDialect("db", (place, dialect) => {
     expect(int(row.n)).toBe(45);
   }, 60_000);
 
+  test("two Dbs on one database in one process (two stores, or two tests' servers) run read-then-write transactions at once", async () => {
+    const p = await place();
+    const [a, b] = [await open(p), await open(p)];
+    await migrate(a, "dbtest", WORKER_STEPS);
+    const bump = (db: Db) =>
+      db.tx(async (sql) => {
+        const [row] = await sql`SELECT n FROM dbtest_counters WHERE k = 'c'`;
+        await Bun.sleep(1);
+        await sql`UPDATE dbtest_counters SET n = ${int(row.n) + 1} WHERE k = 'c'`;
+      }, "dbtest:c");
+    await Promise.all(Array.from({ length: 20 }, (_, i) => bump(i % 2 ? a : b)));
+    await a.close();
+    expect(int((await b.sql`SELECT n FROM dbtest_counters WHERE k = 'c'`)[0].n)).toBe(20); // closing one leaves the other open
+  });
+
   test("integers come back as numbers through int(), epoch milliseconds included", async () => {
     const db = await open(await place());
     await migrate(db, "dbtest-int", [["CREATE TABLE dbtest_ints (at BIGINT, small INTEGER)"]]);

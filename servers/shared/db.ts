@@ -16,6 +16,7 @@
  */
 import { SQL } from "bun";
 import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
 import { postgres, sqlite, type Dialect, type DialectName } from "./dialect.ts";
 
 export type Sql = SQL;
@@ -41,32 +42,75 @@ export interface Db {
 }
 
 /**
+ * SQLite files open in this process, shared by every `openDb` of the same
+ * file. Bun runs SQLite on the JavaScript thread: a second handle's
+ * `BEGIN IMMEDIATE` waiting (busy_timeout) for the first's write lock would
+ * block the very thread the first needs to finish, so two handles on one
+ * file in one process could only wait for each other. One handle queues
+ * its transactions instead.
+ */
+const sqliteFiles = new Map<string, { sql: Promise<SQL>; refs: number }>();
+
+async function openSqlite(path: string): Promise<SQL> {
+  const sql = new SQL(`sqlite://${path}`);
+  await sqlite.setup(sql);
+  return sql;
+}
+
+/** A handle on the SQLite file at `path` (":memory:": a private database); `release` closes it with its last user. */
+async function sqliteHandle(path: string): Promise<{ sql: SQL; release(): Promise<void> }> {
+  if (path === ":memory:") {
+    const sql = await openSqlite(path);
+    return { sql, release: () => sql.close() };
+  }
+  let entry = sqliteFiles.get(path);
+  if (!entry) sqliteFiles.set(path, (entry = { sql: openSqlite(path), refs: 0 }));
+  entry.refs++;
+  const opened = entry;
+  let sql: SQL;
+  try {
+    sql = await opened.sql;
+  } catch (err) {
+    if (--opened.refs === 0 && sqliteFiles.get(path) === opened) sqliteFiles.delete(path);
+    throw err;
+  }
+  return {
+    sql,
+    release: async () => {
+      if (--opened.refs > 0) return;
+      if (sqliteFiles.get(path) === opened) sqliteFiles.delete(path);
+      await sql.close();
+    },
+  };
+}
+
+/**
  * Opens the database: PostgreSQL at `databaseUrl` when it is set (`name` is
  * then only the client's label), else (creating) `STATE_DIR/<name>.sqlite`;
  * `":memory:"` as `stateDir` gives a private in-memory SQLite database.
+ * Every `Db` is closed on its own (`close` is idempotent).
  */
 export async function openDb(stateDir: string, name: string, databaseUrl = ""): Promise<Db> {
   let sql: SQL;
   let dialect: Dialect;
+  let release: () => Promise<void>;
   if (databaseUrl) {
     dialect = postgres;
     sql = new SQL(databaseUrl, { adapter: "postgres", max: 10, idleTimeout: 60, connection: { application_name: `linkpack-${name}` } });
+    await dialect.setup(sql);
+    release = () => sql.close();
   } else {
     dialect = sqlite;
-    let url = "sqlite://:memory:";
-    if (stateDir !== ":memory:") {
-      mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-      url = `sqlite://${stateDir}/${name}.sqlite`;
-    }
-    sql = new SQL(url);
+    if (stateDir !== ":memory:") mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    ({ sql, release } = await sqliteHandle(stateDir === ":memory:" ? ":memory:" : resolve(stateDir, `${name}.sqlite`)));
   }
-  await dialect.setup(sql);
+  let closed: Promise<void> | null = null;
   return {
     sql,
     dialect: dialect.name,
     tx: (fn, lockKey) => dialect.tx(sql, fn, lockKey),
     lock: (tx, lockKey) => dialect.lock(tx, lockKey),
-    close: () => sql.close(),
+    close: () => (closed ??= release()),
   };
 }
 
