@@ -31,14 +31,24 @@ function pgBin(): string | null {
 const isRoot = () => process.getuid?.() === 0;
 const canInstall = () => isRoot() && existsSync("/usr/bin/apt-get");
 
+/** What this machine allows: PostgreSQL installed, installable (root with apt-get), and whether this is CI. */
+export interface PostgresSituation {
+  installed: boolean;
+  installable: boolean;
+  ci: boolean;
+}
+
+const here = (): PostgresSituation => ({ installed: pgBin() !== null, installable: canInstall(), ci: Boolean(ENVIRONMENT.CI) });
+
 /**
  * Whether this run can test on PostgreSQL (installed, or installable). When
- * it cannot: false (the caller skips), or, in CI, an error.
+ * it cannot: false (the caller skips, and a line says so), or, in CI, an
+ * error: there a skipped PostgreSQL test is a failure.
  */
-export function postgresAvailable(): boolean {
-  if (pgBin() || canInstall()) return true;
+export function postgresAvailable(s: PostgresSituation = here()): boolean {
+  if (s.installed || s.installable) return true;
   const why = `PostgreSQL is not installed (no ${PG_ROOT}/*/bin/initdb) and cannot be installed here (not root with apt-get)`;
-  if (ENVIRONMENT.CI) throw new Error(`CI: the PostgreSQL store tests must run, but ${why}`);
+  if (s.ci) throw new Error(`CI: the PostgreSQL store tests must run, but ${why}`);
   console.warn(`skipping the PostgreSQL variants: ${why}`);
   return false;
 }
