@@ -17,7 +17,7 @@ const WORKER = `${import.meta.dir}/../../test/support/dbworker.ts`;
 
 /** Runs `n` worker processes at once on `p`, each with `args`; resolves when all have exited 0. */
 async function processes(n: number, p: Place, ...args: string[]): Promise<void> {
-  const procs = Array.from({ length: n }, () => Bun.spawn(["bun", WORKER, p.stateDir, p.databaseUrl, ...args], { stdout: "inherit", stderr: "pipe" }));
+  const procs = Array.from({ length: n }, () => Bun.spawn([process.execPath, WORKER, p.stateDir, p.databaseUrl, ...args], { stdout: "inherit", stderr: "pipe" }));
   for (const proc of procs) {
     const code = await proc.exited;
     if (code !== 0) throw new Error(`worker exited ${code}: ${await new Response(proc.stderr).text()}`);
