@@ -13,13 +13,21 @@ export type Sql = SQL;
 
 export interface Db {
   readonly sql: SQL;
-  /** Runs `fn` in a transaction that holds the write lock from its start (SQLite `BEGIN IMMEDIATE`). */
-  tx<T>(fn: (sql: SQL) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in a transaction that holds the write lock from its start
+   * (SQLite `BEGIN IMMEDIATE`). `lockKey` names what it serialises on (on
+   * PostgreSQL an advisory transaction lock; SQLite's write lock covers it).
+   */
+  tx<T>(fn: (sql: SQL) => Promise<T>, lockKey?: string): Promise<T>;
   close(): Promise<void>;
 }
 
-/** Opens (creating) `STATE_DIR/<name>.sqlite`; `":memory:"` as `stateDir` gives a private in-memory database. */
-export async function openDb(stateDir: string, name: string): Promise<Db> {
+/**
+ * Opens (creating) `STATE_DIR/<name>.sqlite`; `":memory:"` as `stateDir` gives
+ * a private in-memory database. `databaseUrl` (DATABASE_URL) is where
+ * PostgreSQL support plugs in; this SQLite-only version ignores it.
+ */
+export async function openDb(stateDir: string, name: string, _databaseUrl = ""): Promise<Db> {
   let url = "sqlite://:memory:";
   if (stateDir !== ":memory:") {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
@@ -32,7 +40,7 @@ export async function openDb(stateDir: string, name: string): Promise<Db> {
   await sql`PRAGMA synchronous = NORMAL`;
   return {
     sql,
-    tx: (fn) => sql.begin("IMMEDIATE", fn) as Promise<never>,
+    tx: (fn, _lockKey) => sql.begin("IMMEDIATE", fn) as Promise<never>,
     close: () => sql.close(),
   };
 }
