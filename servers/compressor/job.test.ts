@@ -11,16 +11,24 @@ import { createLogger } from "../shared/log.ts";
 import type { JobEvent } from "../shared/messages.ts";
 import { archiveFolder, signature } from "../shared/link.ts";
 import { compressJob, failJob, type JobDeps } from "./job.ts";
-import { FinishedJobs } from "./finishedjobs.ts";
+import { FinishedJobs, legacyRecordsDir } from "../shared/finishedjobs.ts";
+import { openDb } from "../shared/db.ts";
+import { Claims } from "./claims.ts";
 
 const root = mkdtempSync(`${tmpdir()}/compressjob-`);
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const db = await openDb(`${root}/state`, "compressor");
+const records = await FinishedJobs.open(db, legacyRecordsDir(`${root}/state`));
+const claims = await Claims.open(db);
+afterAll(async () => {
+  await db.close();
+  rmSync(root, { recursive: true, force: true });
+});
 const config = { DOWNLOADS_DIR: `${root}/downloads`, ARCHIVES_DIR: `${root}/archives`, PUBLIC_URL: "http://127.0.0.1:9", LINK_TTL_SECONDS: 3600, MAX_LINK_TTL_SECONDS: 86400 };
 const secret = "test-secret";
 let events: { key: string; ev: JobEvent }[] = [];
 let failPublish: ((ev: JobEvent) => boolean) | null = null;
 const deps = (extra: Partial<JobDeps> = {}): JobDeps => ({
-  config, secret, records: new FinishedJobs({ STATE_DIR: `${root}/state` }), log: createLogger("test", "error"),
+  config, secret, records, claims, machine: "test", log: createLogger("test", "error"),
   publish: async (key, ev) => {
     if (failPublish?.(ev)) throw new Error("broker gone");
     events.push({ key, ev });

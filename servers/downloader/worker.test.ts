@@ -57,6 +57,8 @@ afterAll(() => {
 });
 
 const log = createLogger("downloader-test", "error");
+/** jobs the compressor has finished (its records) */
+const finishedJobs = new Set<string>();
 const deps = (over: Partial<WorkerDeps["config"]> = {}): WorkerDeps => ({
   config: {
     ALLOW_PRIVATE_URLS: [`127.0.0.1:${files.port}`],
@@ -71,10 +73,10 @@ const deps = (over: Partial<WorkerDeps["config"]> = {}): WorkerDeps => ({
     DOWNLOAD_RETRY_BASE_MS: 10,
     RETRY_AFTER_MAX_SECONDS: 1,
     DOWNLOADS_DIR: root,
-    STATE_DIR: `${root}/state`,
     ...over,
   },
   log,
+  finished: { has: async (jobId) => finishedJobs.has(jobId) },
   compressor: new CompressorClient({ compressorUrls: [`http://127.0.0.1:${compressor.port}`], token: "internal-test-token", log }),
   resolver: async () => [],
   scheduler: new Scheduler({ slots: 4, perJob: 4, room: 10 }, new HostLimit(2)),

@@ -10,10 +10,11 @@
  * When this resolves the message may be acked. A `TransientError` means
  * "not now": the message goes back to the queue.
  */
-import { ensureJobDir, finishedJobRecord, jobComplete, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
+import { ensureJobDir, jobComplete, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
 import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
+import type { FinishedJobs } from "../shared/finishedjobs.ts";
 import type { DownloadRequest } from "../shared/messages.ts";
 import { downloadFile, failedOutcome, type DownloadDeps } from "./download.ts";
 import { hostKey } from "./hostlimit.ts";
@@ -23,8 +24,10 @@ import type { CompressorClient } from "./notify.ts";
 import { finalEvent } from "./progress.ts";
 
 export interface WorkerDeps extends DownloadDeps {
-  config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR" | "STATE_DIR">;
+  config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR">;
   log: Logger;
+  /** the compressor's finished-job records (shared store), so a late message of a finished job is dropped */
+  finished: Pick<FinishedJobs, "has">;
   scheduler: Pick<Scheduler, "run">;
   /** cancelled jobs (their downloads are aborted); absent in unit tests */
   cancels?: Pick<Cancels, "watch">;
@@ -47,7 +50,7 @@ async function disk<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal?: AbortSignal): Promise<FileOutcome | null> {
   const dir = jobDir(deps.config, req.jobId);
   const log = deps.log;
-  if (await Bun.file(finishedJobRecord(deps.config, req.jobId)).exists()) {
+  if (await deps.finished.has(req.jobId)) {
     log.info("job already finished; dropping a late redelivery", { job: req.jobId, index: req.index });
     return null;
   }

@@ -35,14 +35,6 @@ export interface FileOutcome {
   error: string | null;
 }
 
-/**
- * The compressor's durable "this job is finished" records. Downloaders look
- * here too, so a message redelivered after its job was compressed (and its
- * folder removed) is dropped instead of downloaded into a stray folder.
- */
-export const finishedJobsDir = (c: Pick<Config, "STATE_DIR">) => `${c.STATE_DIR}/compressor`;
-export const finishedJobRecord = (c: Pick<Config, "STATE_DIR">, jobId: string) => `${finishedJobsDir(c)}/${jobId}.json`;
-
 export const jobDir = (c: Pick<Config, "DOWNLOADS_DIR">, jobId: string) => `${c.DOWNLOADS_DIR}/${jobId}`;
 const pad = (index: number) => String(index).padStart(3, "0");
 export const dataFileName = (index: number, safeName: string) => `${pad(index)}-${safeName}`;
