@@ -4,12 +4,15 @@
  * any point safe:
  *   1. outcome already recorded (a redelivery)? skip the download;
  *   2. otherwise download and write the outcome record — the commit point;
+ *      if another download of the same URL (another downloader, a copy of
+ *      the message) recorded one first, that one stands and this file goes;
  *   3. publish the file's final event (persistent, confirmed), so every file
  *      event of a job is out before any compression event;
  *   4. if every URL of the job has an outcome, hand the job to the compressor.
  * When this resolves the message may be acked. A `TransientError` means
  * "not now": the message goes back to the queue.
  */
+import { rm } from "node:fs/promises";
 import { ensureJobDir, jobComplete, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
 import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
@@ -71,7 +74,14 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
     } finally {
       cancel?.release();
     }
-    await disk("cannot record the outcome", () => writeOutcome(dir, outcome!));
+    const mine = outcome;
+    outcome = await disk("cannot record the outcome", () => writeOutcome(dir, mine));
+    if (outcome !== mine) {
+      log.info("another download of this file was recorded first; it stands", { job: req.jobId, index: req.index });
+      if (mine.file) await rm(`${dir}/${mine.file}`, { force: true });
+      await announce(req, outcome, deps, signal);
+      return outcome;
+    }
     deps.metrics?.files.inc({ state: outcome.state });
     if (outcome.state === "done") deps.metrics?.downloadedBytes.inc(outcome.bytes);
     const fields = { job: req.jobId, index: req.index, bytes: outcome.bytes, ms: Date.now() - started };
@@ -96,9 +106,8 @@ export async function failFile(req: DownloadRequest, deps: WorkerDeps, error: st
   const dir = jobDir(deps.config, req.jobId);
   let outcome = await readOutcome(dir, req.index);
   if (!outcome) {
-    outcome = failedOutcome(req, error);
     await ensureJobDir(dir);
-    await writeOutcome(dir, outcome);
+    outcome = await writeOutcome(dir, failedOutcome(req, error));
   }
   await announce(req, outcome, deps);
 }
