@@ -7,9 +7,11 @@
  * owner renews it while it builds and releases it when the job is finished.
  * A compressor killed mid-archive renews nothing: its claim lapses after
  * `leaseMs` and the job's redelivered message is built by whoever comes
- * next. Each claim has its own random owner token, which also names its
- * partial archive, so a compressor whose claim lapsed (a zombie) cannot
- * write over its successor's file.
+ * next — at once, if it runs on the same machine and sees that the
+ * owner's process is gone (a restart after a crash). Each claim has its own
+ * random owner token, which also names its partial archive, so a
+ * compressor whose claim lapsed (a zombie) cannot write over its
+ * successor's file.
  */
 import { randomBytes } from "node:crypto";
 import { migrate, type Db } from "../shared/db.ts";
@@ -22,8 +24,22 @@ export type Taken = { taken: true; owner: string } | { taken: false; owner: stri
 
 const SCHEMA = [["CREATE TABLE compress_claims (job_id TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at BIGINT NOT NULL)"]];
 
+const machinePart = (machine: string) => machine.replace(/[^A-Za-z0-9.-]/g, "_").slice(0, 40);
+
 /** A fresh owner token: this machine and process, and a random part unique to the claim. */
-export const newOwner = (machine: string) => `${machine.replace(/[^A-Za-z0-9.-]/g, "_").slice(0, 40)}.${process.pid}.${randomBytes(6).toString("hex")}`;
+export const newOwner = (machine: string) => `${machinePart(machine)}.${process.pid}.${randomBytes(6).toString("hex")}`;
+
+/** Whether `owner` was a process of `machine` that has ended (then its claim need not lapse first). */
+export function ownerGoneHere(owner: string, machine: string): boolean {
+  const m = /^(.*)\.(\d+)\.[0-9a-f]+$/.exec(owner);
+  if (!m || m[1] !== machinePart(machine)) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false; // alive (or a new process got its pid: waiting for the lease is the safe side)
+  } catch (err) {
+    return (err as { code?: string }).code === "ESRCH";
+  }
+}
 
 export class Claims {
   private constructor(
@@ -36,11 +52,11 @@ export class Claims {
     return new Claims(db, leaseMs);
   }
 
-  /** Claims `jobId` for `owner` unless another owner's lease is still running. */
-  take(jobId: string, owner: string, now = Date.now()): Promise<Taken> {
+  /** Claims `jobId` for `owner` unless another owner's lease is still running and `gone` does not say it has ended. */
+  take(jobId: string, owner: string, now = Date.now(), gone: (owner: string) => boolean = () => false): Promise<Taken> {
     return this.db.tx(async (sql): Promise<Taken> => {
       const [row] = await sql`SELECT owner, expires_at FROM compress_claims WHERE job_id = ${jobId}`;
-      if (row && row.owner !== owner && Number(row.expires_at) > now) return { taken: false, owner: String(row.owner), expiresAt: Number(row.expires_at) };
+      if (row && row.owner !== owner && Number(row.expires_at) > now && !gone(String(row.owner))) return { taken: false, owner: String(row.owner), expiresAt: Number(row.expires_at) };
       await sql`INSERT INTO compress_claims (job_id, owner, expires_at) VALUES (${jobId}, ${owner}, ${now + this.leaseMs})
                 ON CONFLICT (job_id) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at`;
       return { taken: true, owner };

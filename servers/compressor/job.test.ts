@@ -272,6 +272,14 @@ describe("several compressors, one job", () => {
     expect(existsSync(zombie)).toBe(false);
   });
 
+  test("after a crash on the same machine, the dead process's claim is taken over at once", async () => {
+    const id = await makeJob([["a.txt", text("a", 10)]]);
+    const gone = Bun.spawn([process.execPath, "-e", ""]);
+    await gone.exited;
+    expect((await claims.take(id, `test.${gone.pid}.0123456789ab`)).taken).toBe(true); // its lease has 30 s to run
+    expect(await compressJob(deps(), { jobId: id })).toBe("ready");
+  });
+
   test("a live claim of another compressor: nothing is built or sent; cancel and fail wait for it too", async () => {
     const id = await makeJob([["a.txt", text("a", 10)]]);
     expect((await claims.take(id, "machine-other.1.aaaaaaaaaaaa")).taken).toBe(true);

@@ -21,7 +21,7 @@ import type { CompressRequest, JobEvent } from "../shared/messages.ts";
 import { keys } from "../shared/topology.ts";
 import { clearPartials, partialPath, publishArchive } from "./archive.ts";
 import { ArchiveTooLarge, JobBusy } from "./errors.ts";
-import { holding, newOwner, type Claims } from "./claims.ts";
+import { holding, newOwner, ownerGoneHere, type Claims } from "./claims.ts";
 import { EntryNames } from "../shared/names.ts";
 import { Progress } from "./progress.ts";
 import type { JobRecord, FinishedJobs } from "../shared/finishedjobs.ts";
@@ -127,7 +127,7 @@ async function finish(deps: JobDeps, rec: JobRecord, progress: Progress | null):
  */
 async function claimed<T>(deps: JobDeps, jobId: string, signal: AbortSignal | undefined, fn: (owner: string, signal: AbortSignal) => Promise<T>): Promise<T> {
   const owner = newOwner(deps.machine);
-  const t = await deps.claims.take(jobId, owner);
+  const t = await deps.claims.take(jobId, owner, Date.now(), (o) => ownerGoneHere(o, deps.machine));
   if (!t.taken) throw new JobBusy(jobId, t.owner, Math.max(0, t.expiresAt - Date.now()));
   return holding(deps.claims, jobId, owner, signal, (s) => fn(owner, s));
 }
