@@ -84,13 +84,7 @@ async function sampleNow(c: Config, ch: amqp.Channel, t0: number, done: number):
     jobsDone: done,
     diskBytes: bytesUnder(c.DOWNLOADS_DIR) + bytesUnder(c.ARCHIVES_DIR) + bytesUnder(c.STATE_DIR) + bytesUnder(`${c.RUN_DIR}/logs`),
     jobRows: rows(`${c.STATE_DIR}/web/jobs.sqlite`, "web_jobs"),
-    records: (() => {
-      try {
-        return readdirSync(`${c.STATE_DIR}/compressor`).filter((n) => n.endsWith(".json")).length;
-      } catch {
-        return 0;
-      }
-    })(),
+    records: rows(`${c.STATE_DIR}/compressor.sqlite`, "compress_finished"),
     ledgerRows: rows(`${c.STATE_DIR}/linkguard.sqlite`, "guard_links"),
     queued,
     deadLetters: (await ch.checkQueue(DEAD_QUEUE)).messageCount,

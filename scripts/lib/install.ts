@@ -9,12 +9,14 @@ import type { Config } from "../../servers/shared/config.ts";
 import { childEnv } from "./procs.ts";
 import { RABBIT_BIN } from "./rabbitmq.ts";
 import { nginxBinary } from "./nginx.ts";
+import type { Part } from "./selection.ts";
 
-/** Debian packages missing for this config. */
-export function missingPackages(c: Config): string[] {
+/** Debian packages missing for this config and the parts this machine runs (`only`, or all). */
+export function missingPackages(c: Config, only: Part[] | null = null): string[] {
   const missing: string[] = [];
-  if (!c.AMQP_URL && !existsSync(`${RABBIT_BIN}/rabbitmq-server`)) missing.push("rabbitmq-server");
-  if (nginxBinary() === "nginx" && !Bun.which("nginx")) missing.push("nginx");
+  const broker = only ? only.includes("rabbitmq") : !c.AMQP_URL;
+  if (broker && !existsSync(`${RABBIT_BIN}/rabbitmq-server`)) missing.push("rabbitmq-server");
+  if ((!only || only.includes("nginx")) && nginxBinary() === "nginx" && !Bun.which("nginx")) missing.push("nginx");
   return missing;
 }
 

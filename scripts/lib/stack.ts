@@ -1,26 +1,29 @@
 /**
  * @module stack
- * Starts and stops the whole system for one config: the private broker (unless
- * AMQP_URL), nginx and the servers, each with its pid file and log, each
- * waited for with a real readiness check. Used by `bun run start`/`stop` and
- * by the test harness alike.
+ * Starts and stops the system for one config: the private broker (unless
+ * AMQP_URL), nginx and the servers — or only the parts this machine runs
+ * (`--parts`, selection.ts) — each with its pid file and log, each waited
+ * for with a real readiness check. Used by `bun run start`/`stop` and by the
+ * test harness alike.
  */
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import amqp from "amqplib";
 import { ROOT, type Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import { declareTopology } from "../../servers/shared/topology.ts";
-import { ensureSecretFile } from "../../servers/shared/secrets.ts";
+import { ensureSecretFile, linkSecret, internalToken } from "../../servers/shared/secrets.ts";
 import { childEnv, livePid, logFile, partProcesses, readNumber, recordPid, spawnDetached, stopProcess, tail } from "./procs.ts";
 import { brokerPaths, prepareRabbit, rabbitEnv, rabbitServerCmd, removeGuest, stopEpmd } from "./rabbitmq.ts";
 import { nginxCmd, renderNginx } from "./nginx.ts";
+import { checkSelection, declaresTopology, type Part } from "./selection.ts";
+
+export type { Part } from "./selection.ts";
 
 /** Every server process, in the order they are started (all after the broker). */
 export const SERVERS = ["linkguard", "compressor", "downloader", "clock", "web"] as const;
-export type Part = "rabbitmq" | "nginx" | (typeof SERVERS)[number];
 
-/** Parts this config runs, in start order. */
+/** Parts this config runs on one machine (no `--parts`), in start order. */
 export function parts(c: Config): Part[] {
   return [...(c.AMQP_URL ? [] : (["rabbitmq"] as const)), "nginx", ...SERVERS];
 }
@@ -126,13 +129,19 @@ export async function startPart(c: Config, part: Part, timeoutMs = 60_000, name:
   throw new PartFailed(part, `not healthy after ${timeoutMs / 1000} s`, tail(logFile(c.RUN_DIR, name)));
 }
 
-/** Prepares RUN_DIR, the secrets (minted on first start) and the configs every part needs. */
-function prepare(c: Config): void {
+/**
+ * Prepares RUN_DIR, the secrets and the configs the parts `run` need. `mint`
+ * (one machine, all parts): secrets are made on first start; otherwise they
+ * were checked to exist (selection.ts) and are only read.
+ */
+function prepare(c: Config, run: Part[], mint: boolean): void {
   for (const d of ["pids", "logs"]) mkdirSync(`${c.RUN_DIR}/${d}`, { recursive: true });
   for (const d of [c.DOWNLOADS_DIR, c.STATE_DIR]) mkdirSync(d, { recursive: true, mode: 0o700 });
-  const secrets = { linkSecret: ensureSecretFile(c.LINK_SECRET_FILE), internalToken: ensureSecretFile(c.INTERNAL_TOKEN_FILE) };
-  if (!c.AMQP_URL) prepareRabbit(c);
-  renderNginx(c, secrets);
+  const secrets = mint
+    ? { linkSecret: ensureSecretFile(c.LINK_SECRET_FILE), internalToken: ensureSecretFile(c.INTERNAL_TOKEN_FILE) }
+    : { linkSecret: linkSecret(c), internalToken: internalToken(c) };
+  if (run.includes("rabbitmq")) prepareRabbit(c);
+  if (run.includes("nginx")) renderNginx(c, secrets);
 }
 
 /**
@@ -156,21 +165,31 @@ export interface StartResult {
 }
 
 /**
- * Starts every part that is not running. On failure stops what this call
- * started and rethrows (a `PartFailed` names the part and carries its log).
+ * Starts every part that is not running — of `only` (`--parts`; checked
+ * first, see selection.ts: a `SelectionError` creates nothing) or of all
+ * parts. On failure stops what this call started and rethrows (a
+ * `PartFailed` names the part and carries its log). The topology is
+ * declared (as the admin) unless this machine joins with neither the broker
+ * nor the admin's credentials: a web-only machine's user may declare
+ * nothing, and the servers check that what they use exists.
  */
-export async function startStack(c: Config, say: (s: string) => void = () => {}): Promise<StartResult> {
-  prepare(c);
+export async function startStack(c: Config, say: (s: string) => void = () => {}, only: Part[] | null = null): Promise<StartResult> {
+  if (only) checkSelection(c, only);
+  const run = only ?? parts(c);
+  prepare(c, run, only === null);
+  const usesBroker = run.some((p) => p !== "nginx" && p !== "linkguard");
+  const declare = usesBroker && (only === null || declaresTopology(c, only));
   const res: StartResult = { started: [], running: [] };
   const note = (p: Part, r: "started" | "running") => {
     res[r].push(p);
     say(r === "started" ? `  ${p} started` : `  ${p} already running`);
   };
   try {
-    if (!c.AMQP_URL) note("rabbitmq", await startPart(c, "rabbitmq", 90_000));
-    await setupBroker(c);
-    note("nginx", await startPart(c, "nginx"));
-    const results = await Promise.allSettled(SERVERS.map(async (p) => note(p, await startPart(c, p))));
+    if (run.includes("rabbitmq")) note("rabbitmq", await startPart(c, "rabbitmq", 90_000));
+    if (declare) await setupBroker(c);
+    if (run.includes("nginx")) note("nginx", await startPart(c, "nginx"));
+    const servers = SERVERS.filter((p) => run.includes(p));
+    const results = await Promise.allSettled(servers.map(async (p) => note(p, await startPart(c, p))));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   } catch (err) {
@@ -181,7 +200,11 @@ export async function startStack(c: Config, say: (s: string) => void = () => {})
   return res;
 }
 
-/** Stops every part (servers first, broker last, then its epmd). Returns the parts that were running. */
+/**
+ * Stops every part this machine started (whatever has a pid file: servers
+ * first, broker last, then its epmd if it ever ran one). Returns the parts
+ * that were running.
+ */
 export async function stopStack(c: Config, say: (s: string) => void = () => {}): Promise<Part[]> {
   const stopped: Part[] = [];
   const stopOne = async (p: Part) => {
@@ -194,8 +217,11 @@ export async function stopStack(c: Config, say: (s: string) => void = () => {}):
   await Promise.all(["compressor", "nginx", "linkguard"].map((p) => stopOne(p as Part)));
   if (!c.AMQP_URL) {
     await stopOne("rabbitmq");
-    const epmd = await stopEpmd(c);
-    if (epmd !== true) console.warn(epmd);
+    // a machine that never ran the broker (--parts without it) has no epmd of its own
+    if (stopped.includes("rabbitmq") || existsSync(brokerPaths(c).base)) {
+      const epmd = await stopEpmd(c);
+      if (epmd !== true) console.warn(epmd);
+    }
   }
   return stopped;
 }

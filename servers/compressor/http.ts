@@ -12,10 +12,10 @@ import { Hono } from "hono";
 import { isId } from "../shared/ids.ts";
 import { TOKEN_HEADER, tokenMatches } from "../shared/secrets.ts";
 import { metricsResponse, type Metrics } from "../shared/metrics.ts";
-import type { FinishedJobs } from "./finishedjobs.ts";
+import type { FinishedJobs } from "../shared/finishedjobs.ts";
 
 export interface HttpDeps {
-  records: Pick<FinishedJobs, "get">;
+  records: Pick<FinishedJobs, "has">;
   token: string;
   /** whether every file of the job has an outcome (its count as the caller says) */
   accountedFor(jobId: string, total: number): Promise<boolean>;
@@ -51,7 +51,7 @@ export function compressorApp(deps: HttpDeps): Hono {
   app.post("/jobs/:id", async (c) => {
     const id = c.req.param("id");
     if (!isId(id)) return c.json({ error: "not a job id" }, 400);
-    if (await deps.records.get(id)) return c.json({ state: "done" }, 200);
+    if (await deps.records.has(id)) return c.json({ state: "done" }, 200);
     const total = await fileCount(c.req.raw);
     if (total === null) return c.json({ error: 'send {"total": <number of files>}' }, 400);
     if (!(await deps.accountedFor(id, total))) return c.json({ error: "not every file of this job is accounted for yet" }, 409);

@@ -1,13 +1,15 @@
 /**
  * compressor (server 3): turns each finished job into one zip behind a signed
  * link. Wiring only: HTTP intake (http.ts) → compress queue → consumer.ts →
- * job.ts (zipwriter.ts, archive.ts, finishedjobs.ts).
+ * job.ts (claims.ts, zipwriter.ts, archive.ts, shared/finishedjobs.ts). Any number
+ * may run, on several machines sharing the database and the folders.
  */
 import { loadConfig } from "../shared/config.ts";
 import { Broker } from "../shared/broker.ts";
 import { brokerUrl } from "../shared/brokerauth.ts";
 import { Consumer } from "../shared/consumer.ts";
 import { allAccountedFor, jobDir, readOutcomes } from "../shared/jobfiles.ts";
+import { openDb } from "../shared/db.ts";
 import { createLogger } from "../shared/log.ts";
 import { createMetrics } from "../shared/metrics.ts";
 import { keepLogUnder } from "../shared/logcap.ts";
@@ -19,14 +21,18 @@ import { clearPartials } from "./archive.ts";
 import { compressConsumer } from "./consumer.ts";
 import { compressorApp } from "./http.ts";
 import { cancelJob, compressJob, failJob, type JobDeps } from "./job.ts";
-import { FinishedJobs } from "./finishedjobs.ts";
+import { Claims } from "./claims.ts";
+import { FinishedJobs, legacyRecordsDir } from "../shared/finishedjobs.ts";
 import { sweep } from "./sweeper.ts";
 
 const config = loadConfig();
 const log = createLogger("compressor", config.LOG_LEVEL);
 keepLogUnder(config.LOG_MAX_BYTES);
-const records = new FinishedJobs(config);
-const removed = await clearPartials(config);
+const db = await openDb(config.STATE_DIR, "compressor", config.DATABASE_URL);
+const records = await FinishedJobs.open(db, legacyRecordsDir(config.STATE_DIR));
+const claims = await Claims.open(db);
+// Partial archives of no live claim were left by a compressor that died (here or on another machine sharing ARCHIVES_DIR).
+const removed = await clearPartials(config, await claims.live());
 if (removed > 0) log.info("removed partial archives left by a previous run", { removed });
 
 const broker = await Broker.open({
@@ -40,6 +46,8 @@ const jobDeps: JobDeps = {
   metrics,
   secret: linkSecret(config),
   records,
+  claims,
+  machine: config.MACHINE_NAME,
   log,
   progressIntervalMs: config.PROGRESS_INTERVAL_MS,
   publish: (key, event, persistent) => broker.publish(PROGRESS_EXCHANGE, key, encode(event), { persistent }),
@@ -67,7 +75,7 @@ const server = Bun.serve({ hostname: config.HOST, port: config.COMPRESSOR_PORT, 
 // Expired archives, records past retention and stalled jobs, every SWEEP_INTERVAL_SECONDS.
 let sweeping: Promise<unknown> | null = null;
 const sweepNow = () => {
-  sweeping ??= sweep({ config, secret: jobDeps.secret, records, log, fail: (jobId, error) => failJob(jobDeps, jobId, error), busy: (jobId) => consumer.isActive(jobId) })
+  sweeping ??= sweep({ config, secret: jobDeps.secret, records, claims, log, fail: (jobId, error) => failJob(jobDeps, jobId, error), busy: (jobId) => consumer.isActive(jobId) })
     .then((n) => Object.values(n).some((x) => x > 0) && log.info("swept", { ...n }))
     .catch((err) => log.error("sweep failed", { err }))
     .finally(() => (sweeping = null));
@@ -82,4 +90,5 @@ onShutdown(log, [
   // the current job may finish; an unfinished one goes back to the queue
   ["finish or hand back the current job", () => consumer.stop(15_000)],
   ["close broker", () => broker.close()],
+  ["close the store", () => db.close()],
 ]);

@@ -10,17 +10,65 @@ import { newId } from "../shared/ids.ts";
 import { createLogger } from "../shared/log.ts";
 import type { JobEvent } from "../shared/messages.ts";
 import { archiveFolder, signature } from "../shared/link.ts";
-import { compressJob, failJob, type JobDeps } from "./job.ts";
-import { FinishedJobs } from "./finishedjobs.ts";
+import { until } from "../../test/support/wait.ts";
+import { cancelJob, compressJob, failJob, type JobDeps } from "./job.ts";
+import { publishArchive } from "./archive.ts";
+import { JobBusy } from "./errors.ts";
+import { compressConsumer } from "./consumer.ts";
+import { Deferred } from "../shared/consumer.ts";
+import { FinishedJobs, legacyRecordsDir } from "../shared/finishedjobs.ts";
+import { openDb } from "../shared/db.ts";
+import { CLAIM_LEASE_MS, Claims } from "./claims.ts";
 
 const root = mkdtempSync(`${tmpdir()}/compressjob-`);
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+const db = await openDb(`${root}/state`, "compressor");
+const records = await FinishedJobs.open(db, legacyRecordsDir(`${root}/state`));
+const claims = await Claims.open(db);
+const opened = [db];
+afterAll(async () => {
+  for (const d of opened) await d.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+/**
+ * Another compressor: its own store objects, events and claims, the same
+ * folders and database. In one process they share the connection (SQLite's
+ * lock would block this one thread); compressor processes, each with its
+ * own connection, are raced below through compress-once.ts.
+ */
+async function compressor(name: string) {
+  const own = db;
+  const sent: { key: string; ev: JobEvent }[] = [];
+  let gate: Promise<void> | null = null;
+  const d: JobDeps = {
+    config, secret, machine: name, log: createLogger(name, "error"),
+    records: await FinishedJobs.open(own, legacyRecordsDir(`${root}/state`)),
+    claims: await Claims.open(own),
+    publish: async (key, ev) => {
+      await gate;
+      sent.push({ key, ev });
+    },
+  };
+  return { deps: d, sent, hold: (p: Promise<void>) => void (gate = p) };
+}
+
+/** What the consumer runtime does with a busy job: hands it back and tries again later, until it is done. */
+async function untilNotBusy(run: () => Promise<string>): Promise<{ result: string; busy: number }> {
+  for (let busy = 0; ; busy++) {
+    try {
+      return { result: await run(), busy };
+    } catch (err) {
+      if (!(err instanceof JobBusy)) throw err;
+      await Bun.sleep(5); // the runtime's Deferred wait, shortened
+    }
+  }
+}
 const config = { DOWNLOADS_DIR: `${root}/downloads`, ARCHIVES_DIR: `${root}/archives`, PUBLIC_URL: "http://127.0.0.1:9", LINK_TTL_SECONDS: 3600, MAX_LINK_TTL_SECONDS: 86400 };
 const secret = "test-secret";
 let events: { key: string; ev: JobEvent }[] = [];
 let failPublish: ((ev: JobEvent) => boolean) | null = null;
 const deps = (extra: Partial<JobDeps> = {}): JobDeps => ({
-  config, secret, records: new FinishedJobs({ STATE_DIR: `${root}/state` }), log: createLogger("test", "error"),
+  config, secret, records, claims, machine: "test", log: createLogger("test", "error"),
   publish: async (key, ev) => {
     if (failPublish?.(ev)) throw new Error("broker gone");
     events.push({ key, ev });
@@ -150,5 +198,109 @@ describe("compressJob", () => {
     await failJob(deps(), id, "again");
     expect(events.map((e) => (e.ev as { error: string }).error)).toEqual(["the archive could not be built"]);
     expect(await compressJob(deps(), { jobId: id })).toBe("already-finished");
+  });
+});
+
+describe("several compressors, one job", () => {
+  const links = (sent: { ev: JobEvent }[]) => sent.filter((e) => e.ev.type === "link");
+
+  test("two given the same job at once: one builds it, the other hands it back and later sends nothing; one archive, one link event", async () => {
+    const id = await makeJob([["a.txt", text("a", 50_000)], ["b.txt", text("b", 50_000)]]);
+    const [a, b] = [await compressor("machine-a"), await compressor("machine-b")];
+    let open!: () => void;
+    a.hold(new Promise<void>((r) => (open = r))); // a is mid-build (its first event waits) while b tries
+    const first = compressJob(a.deps, { jobId: id });
+    const err = await until("b to be refused", () => compressJob(b.deps, { jobId: id }).then(() => null, (e) => e));
+    expect(err).toBeInstanceOf(JobBusy);
+    expect((err as JobBusy).owner).toStartWith("machine-a.");
+    open();
+    expect(await first).toBe("ready");
+    expect(await compressJob(b.deps, { jobId: id })).toBe("already-finished");
+    expect(links(a.sent).length).toBe(1);
+    expect(b.sent).toEqual([]);
+    expect(archivesOf(id).length).toBe(1);
+    expect(readdirSync(`${config.ARCHIVES_DIR}/.partial`).filter((n) => n.startsWith(id))).toEqual([]);
+  });
+
+  test("two compressor processes, each with its own connection, given the same job at once: one archive, one link event", async () => {
+    const id = await makeJob([["a.txt", text("a", 300_000)], ["b.txt", crypto.getRandomValues(new Uint8Array(300_000))]]);
+    const run = (machine: string) => {
+      const p = Bun.spawn([process.execPath, `${import.meta.dir}/testdata/compress-once.ts`], {
+        env: { ...process.env, ROOT: root, JOB_ID: id, MACHINE: machine }, stdout: "pipe", stderr: "pipe",
+      });
+      return Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]).then(([out, err, code]) => {
+        if (code !== 0) throw new Error(`compress-once ${machine} exited ${code}: ${err}`);
+        return out.trim().split("\n").filter(Boolean).map((l) => JSON.parse(l) as { result?: string; busy?: number; key?: string; ev?: JobEvent });
+      });
+    };
+    const [a, b] = await Promise.all([run("proc-a"), run("proc-b")]);
+    const all = [...a, ...b];
+    expect(all.filter((l) => l.result).map((l) => l.result).sort()).toEqual(["already-finished", "ready"]);
+    expect(all.filter((l) => l.ev?.type === "link").length).toBe(1);
+    expect(archivesOf(id).length).toBe(1);
+    const zip = unzipSync(await Bun.file(`${config.ARCHIVES_DIR}/${archivesOf(id)[0]}`).bytes());
+    expect(Object.keys(zip)).toEqual(["a.txt", "b.txt", "MANIFEST.sha256"]);
+  }, 60_000);
+
+  test("four at once, each retrying while busy: exactly one archive and one link event", async () => {
+    const id = await makeJob([["a.txt", text("x", 200_000)]]);
+    const cs = await Promise.all(["m1", "m2", "m3", "m4"].map(compressor));
+    const results = await Promise.all(cs.map((c) => untilNotBusy(() => compressJob(c.deps, { jobId: id }))));
+    expect(results.map((r) => r.result).sort()).toEqual(["already-finished", "already-finished", "already-finished", "ready"]);
+    expect(cs.flatMap((c) => links(c.sent)).length).toBe(1);
+    expect(cs.flatMap((c) => c.sent).filter((e) => e.ev.type === "compress" && (e.ev as { percent: number }).percent === 0).length).toBe(1);
+    expect(archivesOf(id).length).toBe(1);
+  });
+
+  test("a compressor killed mid-archive: its claim lapses, the next one builds the job, its partial file goes; the dead one's late archive never replaces it", async () => {
+    const id = await makeJob([["a.txt", text("a", 1000)]]);
+    const dead = "machine-dead.4242.0123456789ab";
+    // the dead compressor took the claim a lease ago and was writing its partial archive
+    expect((await claims.take(id, dead, Date.now() - CLAIM_LEASE_MS - 1)).taken).toBe(true);
+    const zombie = `${config.ARCHIVES_DIR}/.partial/${id}-${dead}.zip`;
+    writeFileSync(zombie, "half an archive");
+    const next = await compressor("machine-next");
+    expect(await compressJob(next.deps, { jobId: id })).toBe("ready");
+    expect(existsSync(zombie)).toBe(false);
+    expect(links(next.sent).length).toBe(1);
+    const [path] = archivesOf(id).map((p) => `${config.ARCHIVES_DIR}/${p}`);
+    const bytes = await Bun.file(path!).bytes();
+    // the "dead" one was only cut off: it finishes its archive late and tries to put it in place
+    writeFileSync(zombie, "a zombie's archive");
+    expect((await publishArchive(config, zombie, archiveFolder(secret, id), id)).existed).toBe(true);
+    expect(await Bun.file(path!).bytes()).toEqual(bytes);
+    expect(existsSync(zombie)).toBe(false);
+  });
+
+  test("after a crash on the same machine, the dead process's claim is taken over at once", async () => {
+    const id = await makeJob([["a.txt", text("a", 10)]]);
+    const gone = Bun.spawn([process.execPath, "-e", ""]);
+    await gone.exited;
+    expect((await claims.take(id, `test.${gone.pid}.0123456789ab`)).taken).toBe(true); // its lease has 30 s to run
+    expect(await compressJob(deps(), { jobId: id })).toBe("ready");
+  });
+
+  test("a live claim of another compressor: nothing is built or sent; cancel and fail wait for it too", async () => {
+    const id = await makeJob([["a.txt", text("a", 10)]]);
+    expect((await claims.take(id, "machine-other.1.aaaaaaaaaaaa")).taken).toBe(true);
+    await expect(compressJob(deps(), { jobId: id })).rejects.toBeInstanceOf(JobBusy);
+    await expect(cancelJob(deps(), id)).rejects.toBeInstanceOf(JobBusy);
+    await expect(failJob(deps(), id, "x")).rejects.toBeInstanceOf(JobBusy);
+    expect(events).toEqual([]);
+    expect(archivesOf(id)).toEqual([]);
+    await claims.release(id, "machine-other.1.aaaaaaaaaaaa");
+    expect(await compressJob(deps(), { jobId: id })).toBe("ready");
+  });
+
+  test("the consumer hands a busy job back uncounted (Deferred), to be tried about when the other claim lapses", async () => {
+    const spec = compressConsumer({
+      log: createLogger("test", "error"),
+      run: async (req) => Promise.reject(new JobBusy(req.jobId, "other", 60_000)),
+      cancel: async () => "cancelled",
+      fail: async () => {},
+    });
+    const err = await spec.handle({ v: 1, jobId: newId() }, { attempt: 1, maxAttempts: 3, signal: new AbortController().signal }).catch((e) => e);
+    expect(err).toBeInstanceOf(Deferred);
+    expect((err as Deferred).delayMs).toBeLessThanOrEqual(10_000);
   });
 });

@@ -3,24 +3,28 @@
  * Compresses one finished job: its downloaded files become one zip, moved
  * where nginx serves it, behind a signed link announced on the progress
  * exchange; then the download folder goes. Safe to run again for the same
- * job at any point (after a crash, or a duplicate request): a finished job
- * has a durable record and is never built twice, and the archive path is the
- * same on every attempt.
+ * job at any point, in this process or another compressor on another
+ * machine: the job is built only under a claim in the shared store
+ * (claims.ts; another compressor's live claim makes this one hand the
+ * request back, `JobBusy`), a finished job has a durable record (the first
+ * one recorded wins) and is never built twice, an archive in place is never
+ * replaced, and the archive path is the same on every attempt.
  */
 import { rm, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Config } from "../shared/config.ts";
 import { allAccountedFor, jobDir, readOutcomes, type FileOutcome } from "../shared/jobfiles.ts";
-import { archiveFolder, jobLink } from "../shared/link.ts";
+import { archiveFile, archiveFolder, archiveUri, jobLink } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Metrics } from "../shared/metrics.ts";
 import type { CompressRequest, JobEvent } from "../shared/messages.ts";
 import { keys } from "../shared/topology.ts";
-import { partialPath, publishArchive } from "./archive.ts";
-import { ArchiveTooLarge } from "./errors.ts";
+import { clearPartials, partialPath, publishArchive } from "./archive.ts";
+import { ArchiveTooLarge, JobBusy } from "./errors.ts";
+import { holding, newOwner, ownerGoneHere, type Claims } from "./claims.ts";
 import { EntryNames } from "../shared/names.ts";
 import { Progress } from "./progress.ts";
-import type { JobRecord, FinishedJobs } from "./finishedjobs.ts";
+import type { JobRecord, FinishedJobs } from "../shared/finishedjobs.ts";
 import { manifestEntries } from "./manifest.ts";
 import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES } from "./zipwriter.ts";
 
@@ -28,6 +32,10 @@ export interface JobDeps {
   config: Pick<Config, "DOWNLOADS_DIR" | "ARCHIVES_DIR" | "PUBLIC_URL" | "LINK_TTL_SECONDS" | "MAX_LINK_TTL_SECONDS">;
   secret: string;
   records: FinishedJobs;
+  /** who builds which job, across compressors */
+  claims: Claims;
+  /** this machine's name in its claims (MACHINE_NAME) */
+  machine: string;
   log: Logger;
   /** publishes a job event on the progress exchange; `persistent` ones wait for the broker's confirm */
   publish(routingKey: string, event: JobEvent, persistent: boolean): Promise<void>;
@@ -83,18 +91,45 @@ async function announce(deps: JobDeps, rec: JobRecord, progress: Progress | null
   }
 }
 
+/** Announces a recorded job and notes that it did. */
+async function announceOnce(deps: JobDeps, rec: JobRecord, progress: Progress | null): Promise<void> {
+  await announce(deps, rec, progress);
+  await deps.records.markAnnounced(rec.jobId);
+}
+
 /**
  * Records, cleans up and announces a finished job. The folder goes before the
  * announcement, so a job that is ready or failed has left nothing behind; a
  * crash in between is safe: the record alone lets a redelivery announce it.
+ * If another compressor recorded the job first (this one's claim had
+ * lapsed), its record stands and it announces it: nothing is sent here.
  */
 async function finish(deps: JobDeps, rec: JobRecord, progress: Progress | null): Promise<JobResult> {
-  await deps.records.put(rec);
+  if (!(await deps.records.create(rec))) {
+    const kept = await deps.records.get(rec.jobId);
+    deps.log.warn("another compressor finished the job first; its record stands", { jobId: rec.jobId, state: kept?.state });
+    // An archive this one put in place that the kept record does not serve would never be swept.
+    if (rec.state === "ready" && kept && kept.state !== "ready")
+      await rm(archiveFile(deps.config.ARCHIVES_DIR, archiveUri(archiveFolder(deps.secret, rec.jobId), rec.jobId)), { force: true });
+    return "already-finished";
+  }
   deps.metrics?.archives.inc({ state: rec.state });
   await rm(jobDir(deps.config, rec.jobId), { recursive: true, force: true });
-  await announce(deps, rec, progress);
-  await deps.records.put({ ...rec, announced: true });
+  await announceOnce(deps, rec, progress);
   return rec.state;
+}
+
+/**
+ * Runs `fn` under a claim of `jobId` of its own, held (renewed) while it
+ * runs and released after; throws `JobBusy` if another compressor's claim
+ * is live. `fn` gets the claim's owner token and a signal that also aborts
+ * if the claim is lost.
+ */
+async function claimed<T>(deps: JobDeps, jobId: string, signal: AbortSignal | undefined, fn: (owner: string, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const owner = newOwner(deps.machine);
+  const t = await deps.claims.take(jobId, owner, Date.now(), (o) => ownerGoneHere(o, deps.machine));
+  if (!t.taken) throw new JobBusy(jobId, t.owner, Math.max(0, t.expiresAt - Date.now()));
+  return holding(deps.claims, jobId, owner, signal, (s) => fn(owner, s));
 }
 
 const failedRecord = (jobId: string, error: string): JobRecord => ({
@@ -107,14 +142,19 @@ const failedRecord = (jobId: string, error: string): JobRecord => ({
  * its downloads, pages end), its folder removed. A finished job stays as it is.
  */
 export async function cancelJob(deps: JobDeps, jobId: string): Promise<JobResult> {
-  if (await deps.records.get(jobId)) return "already-finished";
-  return finish(deps, { ...failedRecord(jobId, "cancelled by its user"), state: "cancelled" }, null);
+  if (await deps.records.has(jobId)) return "already-finished";
+  // Under the job's claim: a job another compressor is building finishes first (the cancel then finds it finished).
+  return claimed(deps, jobId, undefined, async () =>
+    (await deps.records.has(jobId)) ? "already-finished" : finish(deps, { ...failedRecord(jobId, "cancelled by its user"), state: "cancelled" }, null),
+  );
 }
 
-/** Fails the job for good with `error` (recorded and announced like any finished job). */
+/** Fails the job for good with `error` (recorded and announced like any finished job); `JobBusy` while another compressor builds it. */
 export async function failJob(deps: JobDeps, jobId: string, error: string): Promise<void> {
-  if (await deps.records.get(jobId)) return;
-  await finish(deps, failedRecord(jobId, error), null);
+  if (await deps.records.has(jobId)) return;
+  await claimed(deps, jobId, undefined, async () => {
+    if (!(await deps.records.has(jobId))) await finish(deps, failedRecord(jobId, error), null);
+  });
 }
 
 /**
@@ -123,12 +163,19 @@ export async function failJob(deps: JobDeps, jobId: string, error: string): Prom
  * ("incomplete"): the downloader that writes its last outcome asks again.
  */
 export async function compressJob(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total">, signal?: AbortSignal): Promise<JobResult> {
+  if ((await deps.records.get(req.jobId))?.announced) return "already-finished";
+  return claimed(deps, req.jobId, signal, (owner, s) => build(deps, req, owner, s));
+}
+
+/** compressJob under the job's claim `owner`. */
+async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total">, owner: string, signal: AbortSignal): Promise<JobResult> {
   const jobId = req.jobId;
+  // Read again under the claim: the last owner may have finished meanwhile, or died before announcing.
   const known = await deps.records.get(jobId);
   if (known?.announced) return "already-finished";
   if (known) {
     deps.log.info("re-announcing a finished job", { jobId, state: known.state });
-    await finish(deps, known, null);
+    await announceOnce(deps, known, null);
     return "already-finished";
   }
 
@@ -153,7 +200,9 @@ export async function compressJob(deps: JobDeps, req: Pick<CompressRequest, "job
     deps.progressIntervalMs ?? 100,
   );
   await progress.start();
-  const partial = await partialPath(deps.config, jobId);
+  // A partial archive of an earlier claim is dead (its compressor died or lost the claim): it goes.
+  await clearPartials(deps.config, new Map([[jobId, owner]]), jobId);
+  const partial = await partialPath(deps.config, jobId, owner);
   let result: Awaited<ReturnType<typeof writeZip>>;
   try {
     const own = await manifestEntries(files, outcomes.filter((o) => o.state === "failed"));
@@ -169,14 +218,15 @@ export async function compressJob(deps: JobDeps, req: Pick<CompressRequest, "job
     if (f.crc32 !== null && (f.crc32 >>> 0) !== result.entries[i]!.crc32) deps.log.warn("file changed since download (CRC differs); archived as it is on disk", { jobId, entry: f.name });
   }
 
-  await publishArchive(deps.config, partial, archiveFolder(deps.secret, jobId), jobId);
+  const placed = await publishArchive(deps.config, partial, archiveFolder(deps.secret, jobId), jobId);
+  if (placed.existed) deps.log.warn("the job's archive was in place already (an earlier attempt stopped before recording it); it is kept", { jobId });
   // The lifetime the job asked for (carried by its outcomes), never past the longest allowed.
   const ttl = Math.min(outcomes.find((o) => o.ttl)?.ttl ?? deps.config.LINK_TTL_SECONDS, deps.config.MAX_LINK_TTL_SECONDS);
   const expires = Math.floor(Date.now() / 1000) + ttl;
   const link = jobLink({ publicUrl: deps.config.PUBLIC_URL, secret: deps.secret, jobId, expires });
-  deps.log.info("archive ready", { jobId, entries: files.length, bytes: result.bytes, input: total });
+  deps.log.info("archive ready", { jobId, entries: files.length, bytes: placed.bytes, input: total });
   return finish(deps, {
-    jobId, state: "ready", link, expiresAt: new Date(expires * 1000).toISOString(), bytes: result.bytes, entries: files.length,
+    jobId, state: "ready", link, expiresAt: new Date(expires * 1000).toISOString(), bytes: placed.bytes, entries: files.length,
     error: null, announced: false, finishedAt: new Date().toISOString(),
   }, progress);
 }

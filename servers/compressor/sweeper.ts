@@ -8,8 +8,11 @@
  * - a download folder of a finished job (a late straggler) is removed;
  * - a download folder nothing has changed in for JOB_STALL_SECONDS (its
  *   last messages were lost, say) fails its job with the reason, once.
+ * - claims whose lease ran out long ago (a compressor died holding them)
+ *   are forgotten.
  * Safe to run on several machines at once: deleting twice is harmless and
- * failing a job is idempotent (its record decides).
+ * failing a job is idempotent (its record decides; a job another compressor
+ * is building right now is left to it).
  */
 import { readdir, rm, rmdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
@@ -18,12 +21,15 @@ import { isId } from "../shared/ids.ts";
 import { jobDir, readOutcomes } from "../shared/jobfiles.ts";
 import { archiveFile, archiveFolder, archiveUri } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
-import type { FinishedJobs } from "./finishedjobs.ts";
+import type { Claims } from "./claims.ts";
+import { JobBusy } from "./errors.ts";
+import type { FinishedJobs } from "../shared/finishedjobs.ts";
 
 export interface SweepDeps {
   config: Pick<Config, "DOWNLOADS_DIR" | "ARCHIVES_DIR" | "JOB_RETENTION_SECONDS" | "JOB_STALL_SECONDS">;
   secret: string;
   records: FinishedJobs;
+  claims: Pick<Claims, "prune">;
   log: Logger;
   /** fails a job for good with `error` (the compressor's failJob) */
   fail(jobId: string, error: string): Promise<void>;
@@ -61,7 +67,7 @@ export async function sweep(deps: SweepDeps, now = Date.now()): Promise<Swept> {
       const file = archiveFile(config.ARCHIVES_DIR, archiveUri(archiveFolder(deps.secret, id), id));
       await rm(file, { force: true });
       await rmdir(dirname(file)).catch(() => {}); // not empty or gone: fine
-      await records.put({ ...rec, swept: true });
+      await records.markSwept(id);
       log.info("archive deleted: its link expired", { jobId: id });
       out.archives++;
     }
@@ -74,7 +80,7 @@ export async function sweep(deps: SweepDeps, now = Date.now()): Promise<Swept> {
   for (const id of (await readdir(config.DOWNLOADS_DIR).catch(() => [] as string[])).filter(isId)) {
     const dir = jobDir(config, id);
     if (deps.busy(id)) continue;
-    if (await records.get(id)) {
+    if (await records.has(id)) {
       await rm(dir, { recursive: true, force: true });
       out.leftovers++;
       continue;
@@ -84,10 +90,16 @@ export async function sweep(deps: SweepDeps, now = Date.now()): Promise<Swept> {
     const outcomes = await readOutcomes(dir);
     const total = outcomes.find((o) => o.total !== undefined)?.total;
     const error = `the job stopped: nothing changed for ${config.JOB_STALL_SECONDS} s with ${outcomes.length}${total ? ` of ${total}` : ""} files in`;
-    log.warn("a stalled job fails", { jobId: id, outcomes: outcomes.length, total });
-    await deps.fail(id, error);
+    try {
+      await deps.fail(id, error);
+    } catch (err) {
+      if (err instanceof JobBusy) continue; // another compressor is building it after all
+      throw err;
+    }
+    log.warn("a stalled job failed", { jobId: id, outcomes: outcomes.length, total });
     await rm(dir, { recursive: true, force: true });
     out.stale++;
   }
+  await deps.claims.prune(now);
   return out;
 }

@@ -1,8 +1,12 @@
 /**
  * @module download
  * Downloads one URL of a job into its folder: open (checked, redirects),
- * name, stream to `.tmp/`, rename to `NNN-<safe name>`, the CRC-32 and
- * SHA-256 computed on the way. A failure that may pass (a 503, a reset, a
+ * name, stream to a temp file of this download's own in `.tmp/`, rename to
+ * `NNN-<download>-<safe name>` (also its own), the CRC-32 and SHA-256
+ * computed on the way. Another downloader fetching the same URL at once
+ * (its message was redelivered while this one was cut off, say) never
+ * touches these files, and a resume only ever continues this download's
+ * own temp file, after checking it still holds what was written. A failure that may pass (a 503, a reset, a
  * body cut short, a timeout) is tried again up to DOWNLOAD_RETRIES times
  * with a jittered exponential backoff (or the server's Retry-After, capped);
  * a retry after a cut-off asks for the rest with Range and If-Range (the
@@ -10,12 +14,13 @@
  * restart. The whole download stays within DOWNLOAD_DEADLINE_MS. Returns
  * the outcome to record, "done" or "failed": a URL that cannot be fetched
  * is a failed file, not an error. Only shutdown and unexpected bugs throw.
+ * Temp files of downloads that are over (a downloader was killed) are
+ * removed when the URL is downloaded again.
  */
-import { randomBytes } from "node:crypto";
-import { rename, rm } from "node:fs/promises";
+import { readdir, rename, rm, stat } from "node:fs/promises";
 import type { Config } from "../shared/config.ts";
 import { DownloadFailed, LinkpackError, RetryableDownload, TransientError } from "../shared/errors.ts";
-import { dataFileName, tmpPath, type FileOutcome } from "../shared/jobfiles.ts";
+import { dataFileName, isTmpOf, newDownloadId, tmpPath, type FileOutcome } from "../shared/jobfiles.ts";
 import type { DownloadRequest } from "../shared/messages.ts";
 import { formatLimit } from "../shared/bytes.ts";
 import { checkBudget, commitAlone, fileLimit } from "./budget.ts";
@@ -46,8 +51,9 @@ export interface DownloadDeps {
   ca?: string;
 }
 
-/** What attempts at one file share: the temp file and what is in it, and what the first answer said. */
+/** What attempts at one file share: this download's id and temp file and what is in it, and what the first answer said. */
 interface FileSoFar {
+  dl: string;
   tmp: string;
   written: Written;
   /** ETag (strong) or Last-Modified of the answer the bytes came from: what If-Range resumes with */
@@ -79,7 +85,8 @@ async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f:
   const watchdog = new Watchdog();
   watchdog.follow(run.signal);
   try {
-    const resume = f.written.bytes > 0 && f.validator !== null;
+    // Resume only what this download wrote, and only if its temp file still holds exactly that.
+    const resume = f.written.bytes > 0 && f.validator !== null && (await sizeOf(f.tmp)) === f.written.bytes;
     if (!resume) f.written = nothingWritten();
     const opened = await openUrl(req.url, {
       resolver: deps.resolver,
@@ -127,7 +134,7 @@ async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f:
       check: (n) => checkBudget(c, dir, req.index, n),
     });
     progress.update(w.bytes, true);
-    const file = dataFileName(req.index, f.name!);
+    const file = dataFileName(req.index, f.name!, f.dl);
     await commitAlone(dir, async () => {
       await checkBudget(c, dir, req.index, w.bytes);
       await rename(f.tmp, `${dir}/${file}`).catch((err) => Promise.reject(diskFailure(err)));
@@ -135,6 +142,21 @@ async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f:
     return { index: req.index, total: req.total, ...ttlOf(req), url: req.url, state: "done", name: f.name, file, bytes: w.bytes, crc32: w.crc32, sha256: w.sha256.digest("hex"), error: null };
   } finally {
     watchdog.dispose();
+  }
+}
+
+const sizeOf = (path: string) => stat(path).then((st) => st.size, () => -1);
+
+/**
+ * Removes the temp files of URL `index` that nothing wrote to for
+ * `deadlineMs`: a download that wrote last that long ago has passed its
+ * deadline, so their downloads are over (their downloader died).
+ */
+async function clearDeadTemps(dir: string, index: number, deadlineMs: number, now = Date.now()): Promise<void> {
+  for (const n of await readdir(`${dir}/.tmp`).catch(() => [] as string[])) {
+    if (!isTmpOf(n, index)) continue;
+    const st = await stat(`${dir}/.tmp/${n}`).catch(() => null);
+    if (st && st.mtimeMs + deadlineMs < now) await rm(`${dir}/.tmp/${n}`, { force: true });
   }
 }
 
@@ -149,8 +171,10 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new DownloadFailed(`download took longer than ${seconds(c.DOWNLOAD_DEADLINE_MS)}`)), c.DOWNLOAD_DEADLINE_MS);
   const signal = run.signal ? AbortSignal.any([deadline.signal, run.signal]) : deadline.signal;
-  // unique per download: a redelivered copy running at the same time never shares the temp file
-  const f: FileSoFar = { tmp: `${tmpPath(dir, req.index)}.${randomBytes(4).toString("hex")}`, written: nothingWritten(), validator: null, name: null, size: null };
+  // unique per download: a copy running at the same time (here or on another machine) never shares a file with it
+  const dl = newDownloadId();
+  const f: FileSoFar = { dl, tmp: tmpPath(dir, req.index, dl), written: nothingWritten(), validator: null, name: null, size: null };
+  await clearDeadTemps(dir, req.index, c.DOWNLOAD_DEADLINE_MS);
   const attempts = c.DOWNLOAD_RETRIES + 1;
   let n = 1;
   let before: string | null = null; // the failure that made the last attempt a retry

@@ -8,6 +8,8 @@ import { Broker } from "../shared/broker.ts";
 import { brokerUrl } from "../shared/brokerauth.ts";
 import { Consumer } from "../shared/consumer.ts";
 import { serveHealth } from "../shared/health.ts";
+import { openDb } from "../shared/db.ts";
+import { FinishedJobs, legacyRecordsDir } from "../shared/finishedjobs.ts";
 import { createMetrics } from "../shared/metrics.ts";
 import { createLogger } from "../shared/log.ts";
 import { keepLogUnder } from "../shared/logcap.ts";
@@ -34,6 +36,9 @@ const broker = await Broker.open({
   needs: { exchanges: [PROGRESS_EXCHANGE, RETRY_EXCHANGE], queues: [DOWNLOAD_QUEUE] },
 });
 const metrics = createMetrics("downloader");
+// the compressor's finished-job records: a late message of a finished job is dropped, not downloaded into a stray folder
+const db = await openDb(config.STATE_DIR, "compressor", config.DATABASE_URL);
+const finished = await FinishedJobs.open(db, legacyRecordsDir(config.STATE_DIR));
 // cancelled jobs' downloads stop at once (the compressor announces them)
 const cancels = new Cancels(log);
 await broker.addConsumer(cancels);
@@ -43,6 +48,7 @@ const consumer = new Consumer(
     log,
     metrics,
     cancels,
+    finished,
     // room for every running file, one whole job waiting, and as many being deferred
     prefetch: 2 * config.DOWNLOAD_CONCURRENCY + config.MAX_URLS,
     resolver: systemResolver,
@@ -65,4 +71,5 @@ onShutdown(log, [
   }],
   ["close broker", () => broker.close()],
   ["stop health", () => health.stop()],
+  ["close the store", () => db.close()],
 ]);

@@ -5,7 +5,9 @@
  * retries until the compressor accepts, no second download on redelivery.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { until } from "../../test/support/wait.ts";
 import { tmpdir } from "node:os";
 import { newId } from "../shared/ids.ts";
 import { createLogger } from "../shared/log.ts";
@@ -23,6 +25,27 @@ const fileHits = new Map<string, number>();
 let refuseNext = 0;
 /** called on each refusal the compressor stand-in sends */
 let onRefuse: (() => void) | null = null;
+/**
+ * The same file fetched twice at once, as a downloader cut off from the
+ * network and its replacement do: each copy's bytes differ (copy 1, copy 2),
+ * and copy 1 stalls after its first bytes until the test lets it go on.
+ */
+let releaseCopy1: () => void = () => {};
+let copy1Gate = new Promise<void>((r) => (releaseCopy1 = r));
+function raceResponse(n: number): Response {
+  const body = new TextEncoder().encode(`copy ${n} `.repeat(20_000));
+  return new Response(
+    new ReadableStream<Uint8Array>({
+      async start(c) {
+        c.enqueue(body.subarray(0, 1000));
+        if (n === 1) await copy1Gate;
+        c.enqueue(body.subarray(1000));
+        c.close();
+      },
+    }),
+    { headers: { "content-length": String(body.length) } },
+  );
+}
 const files = Bun.serve({
   hostname: "127.0.0.1",
   port: 0,
@@ -30,6 +53,7 @@ const files = Bun.serve({
     const path = new URL(req.url).pathname;
     fileHits.set(path, (fileHits.get(path) ?? 0) + 1);
     if (path.startsWith("/missing")) return new Response("no", { status: 404 });
+    if (path.startsWith("/race/")) return raceResponse(fileHits.get(path)!);
     return new Response(`content of ${path}`, { headers: { "content-type": "text/plain" } });
   },
 });
@@ -57,6 +81,8 @@ afterAll(() => {
 });
 
 const log = createLogger("downloader-test", "error");
+/** jobs the compressor has finished (its records) */
+const finishedJobs = new Set<string>();
 const deps = (over: Partial<WorkerDeps["config"]> = {}): WorkerDeps => ({
   config: {
     ALLOW_PRIVATE_URLS: [`127.0.0.1:${files.port}`],
@@ -71,10 +97,10 @@ const deps = (over: Partial<WorkerDeps["config"]> = {}): WorkerDeps => ({
     DOWNLOAD_RETRY_BASE_MS: 10,
     RETRY_AFTER_MAX_SECONDS: 1,
     DOWNLOADS_DIR: root,
-    STATE_DIR: `${root}/state`,
     ...over,
   },
   log,
+  finished: { has: async (jobId) => finishedJobs.has(jobId) },
   compressor: new CompressorClient({ compressorUrls: [`http://127.0.0.1:${compressor.port}`], token: "internal-test-token", log }),
   resolver: async () => [],
   scheduler: new Scheduler({ slots: 4, perJob: 4, room: 10 }, new HostLimit(2)),
@@ -95,7 +121,8 @@ describe("processFile", () => {
     const job = newId();
     const d = deps();
     const first = await processFile(request(job, 0, 3), d);
-    expect(first).toMatchObject({ state: "done", name: "f0.txt", file: "000-f0.txt" });
+    expect(first).toMatchObject({ state: "done", name: "f0.txt" });
+    expect(first!.file).toMatch(/^000-.+-f0\.txt$/);
     await processFile(request(job, 2, 3, "/missing.txt"), d);
     expect(timeline).toEqual([`done ${job} 0`, `failed ${job} 2`]); // not complete: no hand-over yet
     refuseNext = 2; // the compressor is not ready twice: retried with backoff
@@ -154,5 +181,53 @@ describe("processFile", () => {
     onRefuse = null;
     expect(err).toBeInstanceOf(TransientError);
     expect(await jobComplete(`${root}/${job}`, 1)).toBe(true); // the outcome stays: the redelivery only hands over
+  });
+
+  test("two downloaders racing one file (one cut off, its message redelivered): the first outcome stands, with its own file; the late one's file goes", async () => {
+    const job = newId();
+    const path = `/race/${job}/f.txt`;
+    const req = request(job, 0, 1, path);
+    // two downloader processes: their own schedulers, the same folder
+    const [cutOff, replacement] = [deps(), deps()];
+    const late = processFile(req, cutOff);
+    await until("the first copy to start", () => fileHits.get(path) === 1);
+    const first = await processFile(req, replacement);
+    releaseCopy1(); // the cut-off one gets through again and finishes late
+    const second = await late;
+    expect(second).toEqual(first);
+    const dir = jobDir(cutOff.config, job);
+    const data = readdirSync(dir).filter((n) => n.startsWith("000-"));
+    expect(data).toEqual([first!.file!]);
+    const bytes = readFileSync(`${dir}/${first!.file}`);
+    expect(bytes.toString().startsWith("copy 2 ")).toBe(true);
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(first!.sha256!);
+    expect(first!.bytes).toBe(bytes.length);
+    expect(readdirSync(`${dir}/.tmp`)).toEqual([]);
+    expect(await readOutcome(dir, 0)).toEqual(first);
+  });
+
+  test("a temp file of a dead download is removed when the file is fetched again; one still being written is left alone", async () => {
+    const job = newId();
+    const d = deps();
+    const dir = jobDir(d.config, job);
+    mkdirSync(`${dir}/.tmp`, { recursive: true });
+    const dead = `${dir}/.tmp/000.999x0000000000.part`;
+    const live = `${dir}/.tmp/000.998x1111111111.part`;
+    writeFileSync(dead, "half of it, from a downloader that was killed");
+    const past = (Date.now() - d.config.DOWNLOAD_DEADLINE_MS - 60_000) / 1000;
+    utimesSync(dead, past, past);
+    writeFileSync(live, "another downloader is writing this one");
+    const out = await processFile(request(job, 0, 1), d);
+    expect(out).toMatchObject({ state: "done", bytes: `content of /${job}/f0.txt`.length });
+    expect(readFileSync(`${dir}/${out!.file}`, "utf8")).toBe(`content of /${job}/f0.txt`);
+    expect(readdirSync(`${dir}/.tmp`)).toEqual(["000.998x1111111111.part"]);
+  });
+
+  test("a late message of a job the compressor has finished is dropped: nothing fetched, no folder made", async () => {
+    const job = newId();
+    finishedJobs.add(job);
+    expect(await processFile(request(job, 0, 1), deps())).toBeNull();
+    expect(fileHits.get(`/${job}/f0.txt`)).toBeUndefined();
+    expect(readdirSync(root)).not.toContain(job);
   });
 });

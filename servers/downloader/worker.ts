@@ -4,16 +4,20 @@
  * any point safe:
  *   1. outcome already recorded (a redelivery)? skip the download;
  *   2. otherwise download and write the outcome record — the commit point;
+ *      if another download of the same URL (another downloader, a copy of
+ *      the message) recorded one first, that one stands and this file goes;
  *   3. publish the file's final event (persistent, confirmed), so every file
  *      event of a job is out before any compression event;
  *   4. if every URL of the job has an outcome, hand the job to the compressor.
  * When this resolves the message may be acked. A `TransientError` means
  * "not now": the message goes back to the queue.
  */
-import { ensureJobDir, finishedJobRecord, jobComplete, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
+import { rm } from "node:fs/promises";
+import { ensureJobDir, jobComplete, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
 import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
+import type { FinishedJobs } from "../shared/finishedjobs.ts";
 import type { DownloadRequest } from "../shared/messages.ts";
 import { downloadFile, failedOutcome, type DownloadDeps } from "./download.ts";
 import { hostKey } from "./hostlimit.ts";
@@ -23,8 +27,10 @@ import type { CompressorClient } from "./notify.ts";
 import { finalEvent } from "./progress.ts";
 
 export interface WorkerDeps extends DownloadDeps {
-  config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR" | "STATE_DIR">;
+  config: DownloadDeps["config"] & Pick<Config, "DOWNLOADS_DIR">;
   log: Logger;
+  /** the compressor's finished-job records (shared store), so a late message of a finished job is dropped */
+  finished: Pick<FinishedJobs, "has">;
   scheduler: Pick<Scheduler, "run">;
   /** cancelled jobs (their downloads are aborted); absent in unit tests */
   cancels?: Pick<Cancels, "watch">;
@@ -47,7 +53,7 @@ async function disk<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal?: AbortSignal): Promise<FileOutcome | null> {
   const dir = jobDir(deps.config, req.jobId);
   const log = deps.log;
-  if (await Bun.file(finishedJobRecord(deps.config, req.jobId)).exists()) {
+  if (await deps.finished.has(req.jobId)) {
     log.info("job already finished; dropping a late redelivery", { job: req.jobId, index: req.index });
     return null;
   }
@@ -68,7 +74,14 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
     } finally {
       cancel?.release();
     }
-    await disk("cannot record the outcome", () => writeOutcome(dir, outcome!));
+    const mine = outcome;
+    outcome = await disk("cannot record the outcome", () => writeOutcome(dir, mine));
+    if (outcome !== mine) {
+      log.info("another download of this file was recorded first; it stands", { job: req.jobId, index: req.index });
+      if (mine.file) await rm(`${dir}/${mine.file}`, { force: true });
+      await announce(req, outcome, deps, signal);
+      return outcome;
+    }
     deps.metrics?.files.inc({ state: outcome.state });
     if (outcome.state === "done") deps.metrics?.downloadedBytes.inc(outcome.bytes);
     const fields = { job: req.jobId, index: req.index, bytes: outcome.bytes, ms: Date.now() - started };
@@ -93,9 +106,8 @@ export async function failFile(req: DownloadRequest, deps: WorkerDeps, error: st
   const dir = jobDir(deps.config, req.jobId);
   let outcome = await readOutcome(dir, req.index);
   if (!outcome) {
-    outcome = failedOutcome(req, error);
     await ensureJobDir(dir);
-    await writeOutcome(dir, outcome);
+    outcome = await writeOutcome(dir, failedOutcome(req, error));
   }
   await announce(req, outcome, deps);
 }

@@ -68,8 +68,9 @@ const spec = {
   BROKER_NODES: { kind: "int", def: "1", doc: "nodes of the private broker `bun run start` runs: more than one makes a local cluster (ports counted up from each `BROKER_*_PORT`), to try failover on one machine", min: 1 },
   STOMP_URL: {
     kind: "urls",
-    def: (r) => (r.AMQP_URL ? r.AMQP_URL.split(",").filter((u) => u.trim()).map((u) => `ws://${hostOf(u.trim())}:15674/ws`).join(",") : `ws://127.0.0.1:${r.BROKER_STOMP_PORT}/ws`),
-    doc: "Web-STOMP endpoints the SSE bridge uses, comma-separated, tried in turn (one per `AMQP_URL` node)",
+    // an encrypted AMQP node (amqps://) gets RabbitMQ's TLS Web-STOMP listener: the bridge's login is not sent in the clear either
+    def: (r) => (r.AMQP_URL ? r.AMQP_URL.split(",").filter((u) => u.trim()).map((u) => (u.trim().startsWith("amqps:") ? `wss://${hostOf(u.trim())}:15673/ws` : `ws://${hostOf(u.trim())}:15674/ws`)).join(",") : `ws://127.0.0.1:${r.BROKER_STOMP_PORT}/ws`),
+    doc: "Web-STOMP endpoints the SSE bridge uses, comma-separated, tried in turn (one per `AMQP_URL` node; `wss://<host>:15673/ws` for an `amqps://` node)",
   },
   MACHINE_NAME: { kind: "string", def: "", doc: "this machine's name among several sharing one database (its link guard's place in nginx's log is kept under it); unset: the host name" },
   DOWNLOADS_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/downloads`, doc: "where job folders are downloaded (shared storage when scaled out)" },

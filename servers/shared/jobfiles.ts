@@ -3,16 +3,23 @@
  * The layout of a job's download folder, shared by downloader and compressor:
  *
  *   DOWNLOADS_DIR/<job id>/
- *     NNN-<safe name>        a downloaded file (NNN = zero-padded URL index)
- *     .tmp/NNN               a download in progress (never read by the compressor)
+ *     NNN-<dl>-<safe name>   a downloaded file (NNN = zero-padded URL index,
+ *                            <dl> = the download that fetched it)
+ *     .tmp/NNN.<dl>.part     a download in progress (never read by the compressor)
  *     .done/NNN.json         the outcome of URL NNN (`FileOutcome`), written atomically
  *
  * A URL is finished when its outcome file exists; the job is complete when
- * every index has one. Writing outcomes atomically (write then rename) makes a
- * crash at any point leave either no outcome (the URL is redone) or a whole one.
+ * every index has one. Several downloaders, on several machines, may fetch
+ * the same URL at once (a message redelivered while a downloader cut off
+ * from the network still writes): each download writes files of its own
+ * (`<dl>` is unique per process and download) and the first outcome
+ * recorded wins (created, never replaced), so the kept outcome always
+ * describes the file it names, whatever a late one does. Writing outcomes
+ * atomically makes a crash at any point leave either no outcome (the URL
+ * is redone) or a whole one.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import type { Config } from "./config.ts";
 
 export interface FileOutcome {
@@ -35,18 +42,16 @@ export interface FileOutcome {
   error: string | null;
 }
 
-/**
- * The compressor's durable "this job is finished" records. Downloaders look
- * here too, so a message redelivered after its job was compressed (and its
- * folder removed) is dropped instead of downloaded into a stray folder.
- */
-export const finishedJobsDir = (c: Pick<Config, "STATE_DIR">) => `${c.STATE_DIR}/compressor`;
-export const finishedJobRecord = (c: Pick<Config, "STATE_DIR">, jobId: string) => `${finishedJobsDir(c)}/${jobId}.json`;
-
 export const jobDir = (c: Pick<Config, "DOWNLOADS_DIR">, jobId: string) => `${c.DOWNLOADS_DIR}/${jobId}`;
 const pad = (index: number) => String(index).padStart(3, "0");
-export const dataFileName = (index: number, safeName: string) => `${pad(index)}-${safeName}`;
-export const tmpPath = (dir: string, index: number) => `${dir}/.tmp/${pad(index)}`;
+/** A downloaded file's name: its index, the download that fetched it (`dl`; absent in older folders) and its safe name. */
+export const dataFileName = (index: number, safeName: string, dl = "") => `${pad(index)}-${dl ? `${dl}-` : ""}${safeName}`;
+/** The temporary file of download `dl` of URL `index`. */
+export const tmpPath = (dir: string, index: number, dl: string) => `${dir}/.tmp/${pad(index)}.${dl}.part`;
+/** Whether `name` (in `.tmp/`) is a temporary file of URL `index`, of any download. */
+export const isTmpOf = (name: string, index: number) => name.startsWith(`${pad(index)}.`) && name.endsWith(".part");
+/** A name for one download, unique across processes and machines' downloads: this process and random bits. */
+export const newDownloadId = () => `${process.pid}x${randomBytes(5).toString("hex")}`;
 const outcomePath = (dir: string, index: number) => `${dir}/.done/${pad(index)}.json`;
 
 /** Creates the job folder and its sub-folders. */
@@ -55,13 +60,25 @@ export async function ensureJobDir(dir: string): Promise<void> {
   await mkdir(`${dir}/.done`, { recursive: true });
 }
 
-/** Writes an outcome atomically. */
-export async function writeOutcome(dir: string, o: FileOutcome): Promise<void> {
+/**
+ * Records an outcome atomically unless the URL has one: written whole under
+ * a temp name of its own, then hard-linked into place, which fails if an
+ * outcome is there (another download of the same URL finished first).
+ * Returns the outcome that stands: `o`, or the earlier one.
+ */
+export async function writeOutcome(dir: string, o: FileOutcome): Promise<FileOutcome> {
   const p = outcomePath(dir, o.index);
-  // a temp name of its own: two writers of the same outcome (a redelivery) never mix their bytes
-  const tmp = `${p}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`;
+  const tmp = `${p}.${newDownloadId()}.tmp`;
   await writeFile(tmp, JSON.stringify(o));
-  await rename(tmp, p);
+  try {
+    await link(tmp, p);
+    return o;
+  } catch (err) {
+    if ((err as { code?: string }).code !== "EEXIST") throw err;
+    return (await readOutcome(dir, o.index)) ?? o;
+  } finally {
+    await rm(tmp, { force: true });
+  }
 }
 
 /** The outcome of one URL, or null if it is not finished. */
