@@ -5,7 +5,9 @@
  * event and store change folded in), and the SSE clients watching it. Changes
  * are batched for `flushMs` and each changed page part is rendered once, then
  * written to every client; the end (link or failure) is sent at once, followed
- * by `done`, and every stream is closed.
+ * by `done`, and every stream is closed. After a STOMP reconnect (events
+ * published meanwhile never came) the feed reads the store again once the
+ * new subscription is confirmed and sends every client the full state.
  */
 import { applyEvent, isFinal, type JobView } from "../shared/jobstate.ts";
 import { MalformedMessage } from "../shared/errors.ts";
@@ -93,7 +95,7 @@ export class JobFeed {
     const id = this.view.id;
     // Subscribe first, then read the store: an event is either in the store's view or arrives after.
     const subs = await Promise.all([
-      this.deps.hub.subscribe(stompDestination(keys.jobAll(id)), (b) => this.onJobMessage(b)),
+      this.deps.hub.subscribe(stompDestination(keys.jobAll(id)), (b) => this.onJobMessage(b), () => this.resume()),
       this.deps.hub.subscribe(stompDestination(keys.clock), (b) => this.onClockMessage(b)),
     ]);
     this.unsubs = subs;
@@ -106,9 +108,22 @@ export class JobFeed {
     if (isFinal(this.view.state)) this.end();
   }
 
-  private greet(c: FeedClient): void {
+  /** The job's subscription was confirmed again after a reconnect: re-read the store, greet every client afresh. */
+  private resume(): void {
+    if (!this.started || this.ended) return;
+    const stored = this.deps.store.get(this.view.id);
+    if (stored) this.view = mergeJob(this.view, stored);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending.clear();
+    const id = String(++this.version);
+    for (const c of [...this.clients]) if (c.ready) this.greet(c, id);
+    if (isFinal(this.view.state)) this.end();
+  }
+
+  private greet(c: FeedClient, id = String(this.version)): void {
     c.ready = true;
-    for (const m of fullState(this.view, c.flavour, this.deps.now(), String(this.version))) c.stream.send(m);
+    for (const m of fullState(this.view, c.flavour, this.deps.now(), id)) c.stream.send(m);
     if (isFinal(this.view.state)) {
       c.stream.send(doneMessage(this.view, c.flavour));
       c.stream.close();
