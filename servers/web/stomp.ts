@@ -94,6 +94,11 @@ export class StompHub {
     return this.client.connected;
   }
 
+  /** The endpoint in use, or tried next while disconnected. */
+  get url(): string {
+    return this.opts.urls[this.at]!;
+  }
+
   /** Number of destinations with at least one handler (one broker subscription each). */
   get subscriptions(): number {
     return this.subs.size;

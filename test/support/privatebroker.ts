@@ -8,7 +8,7 @@
  */
 import { rmSync } from "node:fs";
 import type { Config } from "../../servers/shared/config.ts";
-import { startBroker, stopStack } from "../../scripts/lib/stack.ts";
+import { startBroker, startPart, stopStack } from "../../scripts/lib/stack.ts";
 import { brokerNodes, nodePart, nodePorts, prepareRabbit } from "../../scripts/lib/rabbitmq.ts";
 import { freePortsEnvForNodes } from "../../scripts/lib/ports.ts";
 import { readPid, waitGone } from "../../scripts/lib/procs.ts";
@@ -19,6 +19,8 @@ export interface PrivateBroker {
   env: Record<string, string>;
   /** kill -9 of node `node`'s Erlang VM; resolves once it is gone */
   kill(node: number): Promise<void>;
+  /** starts a killed node again (it rejoins its cluster); resolves once it serves */
+  revive(node: number): Promise<void>;
   /** the node (1-based) listening on AMQP or Web-STOMP port `port` */
   nodeOn(port: number): number;
   stop(): Promise<void>;
@@ -43,6 +45,7 @@ export async function startPrivateBroker(extra: Record<string, string> = {}): Pr
     env,
     stop,
     nodeOn: (port) => brokerNodes(config).find((n) => [nodePorts(config, n).amqp, nodePorts(config, n).stomp].includes(port)) ?? 0,
+    revive: async (node) => void (await startPart(config, "rabbitmq", 120_000, nodePart(node))),
     kill: async (node) => {
       const pid = readPid(config.RUN_DIR, nodePart(node));
       if (pid === null) throw new Error(`broker node ${node} has no pid`);
