@@ -46,7 +46,8 @@ const DEAD_LETTERS = "linkpack.dead-letters";
  * store: always a quorum queue with a single active consumer, whatever
  * QUEUE_TYPE says, so that of several web processes exactly one folds, in
  * order, and another takes over when it dies (a single-active-consumer
- * classic queue is not safe on RabbitMQ 3.10: rabbitmq/amqp091-go#106).
+ * classic queue was seen crashing on RabbitMQ 3.10 when two consumers
+ * attached before anything was published: rabbitmq/amqp091-go#106).
  */
 export const WEB_PROGRESS_QUEUE = "linkpack.web.progress.quorum";
 /** The classic queue an installation made before WEB_PROGRESS_QUEUE used (emptied into it, then deleted, at start). */
