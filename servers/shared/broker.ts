@@ -85,6 +85,7 @@ export class Broker {
   private readonly urls: string[];
   /** the node to try first on the next connect */
   private next = 0;
+  private looping = false;
   private connecting: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   /** the node of the current connection (host:port), for logs and tests */
@@ -105,16 +106,19 @@ export class Broker {
 
   /** Starts the connect loop unless it runs. */
   private reconnect(): void {
-    this.connecting ??= this.connectLoop().finally(() => (this.connecting = null));
+    if (this.looping) return;
+    this.looping = true;
+    this.connecting = this.connectLoop();
   }
 
+  /** Tries round the nodes until one is connected and set up (or the broker is closed). */
   private async connectLoop(): Promise<void> {
     for (let round = 0; !this.closing; round++) {
       let conn: ChannelModel | null = null;
       try {
         const opened = await connectFirst(this.urls, this.next);
         conn = opened.conn;
-        if (this.closing) return void (await conn.close().catch(() => {}));
+        if (this.closing) throw new Error("closing"); // closes it below
         let dead = false;
         const c = conn;
         c.on("error", (err: Error) => this.opts.log.warn("broker connection error", { err }));
@@ -128,11 +132,12 @@ export class Broker {
         this.next = opened.index;
         this.node = nodeOf(this.urls[opened.index]!);
         this.opts.log.info("broker connected", { node: this.node, nodes: this.urls.length });
+        this.looping = false; // now: a close from here on starts a new loop
         return;
       } catch (err) {
         if (conn) await conn.close().catch(() => {});
         this.lost();
-        if (this.closing) return;
+        if (this.closing) break;
         const delayMs = Math.min(5_000, 200 * 2 ** Math.min(round, 5));
         this.opts.log.warn("broker connect failed; retrying", { err: (err as Error)?.message, nodes: this.urls.length, delayMs });
         await new Promise<void>((resolve) => {
@@ -142,6 +147,7 @@ export class Broker {
         this.wake = null;
       }
     }
+    this.looping = false;
   }
 
   /** The connection to node `index` died: try the next node first (it is likely the node that went). */
