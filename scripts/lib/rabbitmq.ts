@@ -104,6 +104,8 @@ export function rabbitEnv(c: Config, node = 1): Record<string, string> {
     RABBITMQ_CONF_ENV_FILE: `${p.base}/rabbitmq-env.conf`,
     RABBITMQ_ADVANCED_CONFIG_FILE: `${p.base}/advanced.config`,
     RABBITMQ_PID_FILE: p.pidFile,
+    // a node that cannot boot (a port taken) leaves its crash dump with its logs, not in the cwd (the repository)
+    ERL_CRASH_DUMP: `${p.logs}/erl_crash.dump`,
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
     RABBITMQ_CTL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
   });
