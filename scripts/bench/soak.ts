@@ -10,10 +10,11 @@
  */
 import { Database } from "bun:sqlite";
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import amqp from "amqplib";
+import type amqp from "amqplib";
+import { connectFirst } from "../../servers/shared/broker.ts";
 import type { Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
-import { COMPRESS_QUEUE, DEAD_QUEUE, DOWNLOAD_QUEUE, WEB_PROGRESS_QUEUE } from "../../servers/shared/topology.ts";
+import { queues } from "../../servers/shared/topology.ts";
 import { readPid } from "../lib/procs.ts";
 import type { EventHub } from "./events.ts";
 import { submit } from "./linkpack.ts";
@@ -73,7 +74,8 @@ function vmRss(pid: number): number {
 
 async function sampleNow(c: Config, ch: amqp.Channel, t0: number, done: number): Promise<SoakSample> {
   let queued = 0;
-  for (const q of [DOWNLOAD_QUEUE, COMPRESS_QUEUE, WEB_PROGRESS_QUEUE]) queued += (await ch.checkQueue(q)).messageCount;
+  const names = queues(c.QUEUE_TYPE);
+  for (const q of [names.download, names.compress, names.webProgress]) queued += (await ch.checkQueue(q)).messageCount;
   const rss: Partial<Record<Measured, number>> = {};
   for (const part of MEASURED) {
     const pid = readPid(c.RUN_DIR, part);
@@ -87,14 +89,14 @@ async function sampleNow(c: Config, ch: amqp.Channel, t0: number, done: number):
     records: rows(`${c.STATE_DIR}/compressor.sqlite`, "compress_finished"),
     ledgerRows: rows(`${c.STATE_DIR}/linkguard.sqlite`, "guard_links"),
     queued,
-    deadLetters: (await ch.checkQueue(DEAD_QUEUE)).messageCount,
+    deadLetters: (await ch.checkQueue(names.dead)).messageCount,
     rss,
   };
 }
 
 /** Runs `jobs` jobs of `urls`, `inFlight` at a time, sampling every 2 s until `tailMs` after the last. */
 export async function runSoak(o: { config: Config; web: string; hub: EventHub; urls: string[]; jobs: number; inFlight?: number; tailMs?: number; say(s: string): void }): Promise<SoakResult> {
-  const conn = await amqp.connect(brokerUrl(o.config, "observer"));
+  const { conn } = await connectFirst(brokerUrl(o.config, "observer"));
   const ch = await conn.createChannel();
   const samples: SoakSample[] = [];
   const t0 = Date.now();

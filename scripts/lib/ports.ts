@@ -36,3 +36,27 @@ export const RAISED_LIMITS: Record<string, string> = {
   // retries as in production, without the production waits
   DOWNLOAD_RETRY_BASE_MS: "20",
 };
+
+const isFree = (port: number) => {
+  try {
+    Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A port p such that p..p+n-1 are all free right now (a private cluster's nodes count ports up). */
+export function freePortRun(n: number): number {
+  for (;;) {
+    const p = freePort();
+    if (p + n - 1 <= 65535 && Array.from({ length: n - 1 }, (_, i) => p + i + 1).every(isFree)) return p;
+  }
+}
+
+/** freePortsEnv, with room for an `n`-node private broker: each BROKER_*_PORT starts a run of n free ports. */
+export function freePortsEnvForNodes(n: number): Record<string, string> {
+  const env = freePortsEnv();
+  for (const k of ["BROKER_PORT", "BROKER_STOMP_PORT", "BROKER_DIST_PORT"]) env[k] = String(freePortRun(n));
+  return { ...env, BROKER_NODES: String(n) };
+}

@@ -6,6 +6,13 @@
  * boot from a definitions file (mode 0600) made from the role password files;
  * with definitions to import the node never creates `guest`, and a node made
  * before them has its `guest` deleted (`removeGuest`).
+ *
+ * With BROKER_NODES=N above 1 it is a local cluster of N such nodes, to try
+ * failover on one machine: node i (1-based) has its own name, ports
+ * (BROKER_PORT, BROKER_STOMP_PORT, BROKER_DIST_PORT counted up by i-1),
+ * data and logs (`rabbitmq-<i>`; node 1 keeps the one-node layout), and all
+ * share the Erlang cookie (node 1's HOME) and one epmd; nodes 2..N join
+ * node 1 (`joinCluster`).
  */
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -19,15 +26,30 @@ import { POLICIES } from "../../servers/shared/topology.ts";
 
 export const RABBIT_BIN = "/usr/lib/rabbitmq/bin";
 
-/** Private-broker settings derived from config (node name, data folders). */
-export function brokerPaths(c: Config) {
-  const base = `${c.RUN_DIR}/rabbitmq`;
+/** The private broker's node numbers, 1..BROKER_NODES. */
+export const brokerNodes = (c: Pick<Config, "BROKER_NODES">) => Array.from({ length: c.BROKER_NODES }, (_, i) => i + 1);
+
+/** The part name (pid and log files) of node `node`: `rabbitmq` for node 1 (the contract's pid file), `rabbitmq-<n>` for the others. */
+export const nodePart = (node: number) => (node === 1 ? "rabbitmq" : `rabbitmq-${node}`);
+
+/** The node a part name stands for (`nodePart`'s inverse). */
+export const partNode = (name: string) => (name === "rabbitmq" ? 1 : Number(name.slice("rabbitmq-".length)));
+
+/** Node `node`'s ports: each BROKER_*_PORT counted up by node-1. */
+export function nodePorts(c: Config, node = 1) {
+  return { amqp: c.BROKER_PORT + node - 1, stomp: c.BROKER_STOMP_PORT + node - 1, dist: c.BROKER_DIST_PORT + node - 1 };
+}
+
+/** Private-broker settings derived from config (node name, data folders) for node `node` (1-based). */
+export function brokerPaths(c: Config, node = 1) {
+  const base = `${c.RUN_DIR}/${nodePart(node)}`;
   return {
     base,
-    nodeName: `linkpack-${c.BROKER_PORT}@localhost`,
+    nodeName: `linkpack-${nodePorts(c, node).amqp}@localhost`,
     mnesia: `${base}/mnesia`,
-    logs: `${c.RUN_DIR}/logs/rabbitmq`,
-    home: `${base}/home`,
+    logs: `${c.RUN_DIR}/logs/${nodePart(node)}`,
+    /** node 1's for all: its Erlang cookie is the cluster's */
+    home: `${c.RUN_DIR}/rabbitmq/home`,
     configFile: `${base}/rabbitmq.conf`,
     pluginsFile: `${base}/enabled_plugins`,
     definitions: `${base}/definitions.json`,
@@ -62,16 +84,17 @@ export function brokerDefinitions(c: Config): object {
   return { users, vhosts: [{ name: vhost }], permissions, topic_permissions, policies };
 }
 
-/** Environment for the node and its CLI tools (never /usr/sbin's wrappers, which switch user). */
-export function rabbitEnv(c: Config): Record<string, string> {
-  const p = brokerPaths(c);
+/** Environment for node `node` and its CLI tools (never /usr/sbin's wrappers, which switch user). */
+export function rabbitEnv(c: Config, node = 1): Record<string, string> {
+  const p = brokerPaths(c, node);
+  const ports = nodePorts(c, node);
   return childEnv({
     PATH: `${RABBIT_BIN}:${childEnv().PATH ?? "/usr/bin:/bin"}`,
     HOME: p.home,
     RABBITMQ_NODENAME: p.nodeName,
     RABBITMQ_NODE_IP_ADDRESS: "127.0.0.1",
-    RABBITMQ_NODE_PORT: c.BROKER_PORT,
-    RABBITMQ_DIST_PORT: c.BROKER_DIST_PORT,
+    RABBITMQ_NODE_PORT: ports.amqp,
+    RABBITMQ_DIST_PORT: ports.dist,
     ERL_EPMD_PORT: c.BROKER_EPMD_PORT,
     ERL_EPMD_ADDRESS: "127.0.0.1",
     RABBITMQ_MNESIA_BASE: p.mnesia,
@@ -81,23 +104,31 @@ export function rabbitEnv(c: Config): Record<string, string> {
     RABBITMQ_CONF_ENV_FILE: `${p.base}/rabbitmq-env.conf`,
     RABBITMQ_ADVANCED_CONFIG_FILE: `${p.base}/advanced.config`,
     RABBITMQ_PID_FILE: p.pidFile,
+    // a node that cannot boot (a port taken) leaves its crash dump with its logs, not in the cwd (the repository)
+    ERL_CRASH_DUMP: `${p.logs}/erl_crash.dump`,
     RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
     RABBITMQ_CTL_ERL_ARGS: "-kernel inet_dist_use_interface {127,0,0,1}",
   });
 }
 
-/** Writes the node's config, users, plugin list and folders. */
+/** Writes every node's config, users, plugin list and folders. */
 export function prepareRabbit(c: Config): void {
-  const p = brokerPaths(c);
+  const definitions = JSON.stringify(brokerDefinitions(c), null, 1);
+  for (const node of brokerNodes(c)) prepareNode(c, node, definitions);
+}
+
+function prepareNode(c: Config, node: number, definitions: string): void {
+  const p = brokerPaths(c, node);
+  const ports = nodePorts(c, node);
   for (const d of [p.base, p.mnesia, p.logs, p.home]) mkdirSync(d, { recursive: true, mode: 0o700 });
-  writeFileSync(p.definitions, JSON.stringify(brokerDefinitions(c), null, 1), { mode: 0o600 });
+  writeFileSync(p.definitions, definitions, { mode: 0o600 });
   writeFileSync(
     p.configFile,
     [
-      `listeners.tcp.1 = 127.0.0.1:${c.BROKER_PORT}`,
+      `listeners.tcp.1 = 127.0.0.1:${ports.amqp}`,
       `stomp.listeners.tcp = none`,
       `web_stomp.tcp.ip = 127.0.0.1`,
-      `web_stomp.tcp.port = ${c.BROKER_STOMP_PORT}`,
+      `web_stomp.tcp.port = ${ports.stomp}`,
       `log.console = true`,
       `log.console.level = warning`,
       `log.file.level = info`,
@@ -149,15 +180,29 @@ export async function removeGuest(c: Config): Promise<boolean> {
   return true;
 }
 
-/** Runs `rabbitmqctl -n NODE ARGS...` against the private node; retries while the node is not registered yet. */
-export async function rabbitmqctl(c: Config, args: string[], attempts = 5): Promise<string> {
+/** Runs `rabbitmqctl -n NODE ARGS...` against private node `node` (default 1); retries while the node is not registered yet. */
+export async function rabbitmqctl(c: Config, args: string[], attempts = 5, node = 1): Promise<string> {
   let last = "";
   for (let i = 0; i < attempts; i++) {
-    const p = Bun.spawn([`${RABBIT_BIN}/rabbitmqctl`, "-n", brokerPaths(c).nodeName, ...args], { env: rabbitEnv(c), stdout: "pipe", stderr: "pipe" });
+    const p = Bun.spawn([`${RABBIT_BIN}/rabbitmqctl`, "-n", brokerPaths(c, node).nodeName, ...args], { env: rabbitEnv(c, node), stdout: "pipe", stderr: "pipe" });
     const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     if (code === 0) return out;
     last = out + err;
     await Bun.sleep(1000);
   }
   throw new Error(`rabbitmqctl ${args.join(" ")} failed: ${last}`);
+}
+
+/**
+ * Makes nodes 2..N members of node 1's cluster (each node runs). A node that
+ * is one already is left alone, so a restart keeps the cluster; a new one is
+ * reset (it holds nothing yet but the imported users) and joins.
+ */
+export async function joinCluster(c: Config): Promise<void> {
+  const first = brokerPaths(c, 1).nodeName;
+  for (const node of brokerNodes(c).slice(1)) {
+    const status = JSON.parse(await rabbitmqctl(c, ["cluster_status", "--formatter", "json"], 5, node)) as { disk_nodes?: string[] };
+    if (status.disk_nodes?.includes(first)) continue;
+    for (const args of [["stop_app"], ["reset"], ["join_cluster", first], ["start_app"]]) await rabbitmqctl(c, args, 5, node);
+  }
 }

@@ -4,17 +4,19 @@
  * AMQP_URL), nginx and the servers — or only the parts this machine runs
  * (`--parts`, selection.ts) — each with its pid file and log, each waited
  * for with a real readiness check. Used by `bun run start`/`stop` and by the
- * test harness alike.
+ * test harness alike. With BROKER_NODES above 1 the private broker is a
+ * local cluster (rabbitmq.ts): its nodes start together, then join.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { connect } from "node:net";
-import amqp from "amqplib";
 import { ROOT, type Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import { declareTopology } from "../../servers/shared/topology.ts";
+import { connectFirst } from "../../servers/shared/broker.ts";
+import { migrateQueues } from "../../servers/shared/queuemigration.ts";
 import { ensureSecretFile, linkSecret, internalToken } from "../../servers/shared/secrets.ts";
 import { childEnv, livePid, logFile, partProcesses, readNumber, recordPid, spawnDetached, stopProcess, tail } from "./procs.ts";
-import { brokerPaths, prepareRabbit, rabbitEnv, rabbitServerCmd, removeGuest, stopEpmd } from "./rabbitmq.ts";
+import { brokerNodes, brokerPaths, joinCluster, nodePart, nodePorts, partNode, prepareRabbit, rabbitEnv, rabbitServerCmd, removeGuest, stopEpmd } from "./rabbitmq.ts";
 import { nginxCmd, renderNginx } from "./nginx.ts";
 import { checkSelection, declaresTopology, type Part } from "./selection.ts";
 
@@ -61,7 +63,7 @@ async function httpOk(url: string, accept: (status: number) => boolean): Promise
 
 async function amqpOk(url: string): Promise<boolean> {
   try {
-    const conn = await amqp.connect(url);
+    const { conn } = await connectFirst(url);
     await conn.close();
     return true;
   } catch {
@@ -69,12 +71,14 @@ async function amqpOk(url: string): Promise<boolean> {
   }
 }
 
-/** The readiness probe of each part: true once it serves. */
-function probe(c: Config, part: Part): () => Promise<boolean> {
+/** The readiness probe of each part (`name`: which broker node): true once it serves. */
+function probe(c: Config, part: Part, name: string): () => Promise<boolean> {
   const h = (port: number) => `http://${c.HOST}:${port}/healthz`;
   switch (part) {
-    case "rabbitmq":
-      return async () => (await tcpOpen("127.0.0.1", c.BROKER_STOMP_PORT)) && (await amqpOk(brokerUrl(c, "admin")));
+    case "rabbitmq": {
+      const node = partNode(name);
+      return async () => (await tcpOpen("127.0.0.1", nodePorts(c, node).stomp)) && (await amqpOk(brokerUrl(c, "admin").split(",")[node - 1]!));
+    }
     case "nginx":
       return () => httpOk(`http://${c.HOST}:${c.NGINX_PORT}/`, (s) => s === 404);
     case "linkguard":
@@ -90,10 +94,10 @@ function probe(c: Config, part: Part): () => Promise<boolean> {
   }
 }
 
-function command(c: Config, part: Part): { cmd: string[]; env: Record<string, string> } {
+function command(c: Config, part: Part, name: string): { cmd: string[]; env: Record<string, string> } {
   switch (part) {
     case "rabbitmq":
-      return { cmd: rabbitServerCmd(), env: rabbitEnv(c) };
+      return { cmd: rabbitServerCmd(), env: rabbitEnv(c, partNode(name)) };
     case "nginx":
       return { cmd: nginxCmd(c), env: configEnv(c) };
     default:
@@ -101,8 +105,8 @@ function command(c: Config, part: Part): { cmd: string[]; env: Record<string, st
   }
 }
 
-/** The broker's Erlang VM, as the node recorded it. */
-const vmPid = (c: Config) => readNumber(brokerPaths(c).pidFile);
+/** A broker node's Erlang VM, as the node recorded it. */
+const vmPid = (c: Config, name: string) => readNumber(brokerPaths(c, partNode(name)).pidFile);
 
 /**
  * Starts `part` unless it runs, and waits until it is healthy (or `timeoutMs`).
@@ -113,14 +117,14 @@ export async function startPart(c: Config, part: Part, timeoutMs = 60_000, name:
   if (livePid(c.RUN_DIR, name) !== null) return "running";
   // Its process is gone but some of its group lives on (nginx workers whose master was killed): stop them first.
   if (partProcesses(c.RUN_DIR, name).group.length > 0) await stopProcess(c.RUN_DIR, name);
-  const { cmd, env } = command(c, part);
+  const { cmd, env } = command(c, part, name);
   const pid = spawnDetached(c.RUN_DIR, { name, cmd, env, cwd: ROOT });
-  const ready = probe(c, part);
+  const ready = probe(c, part, name);
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await ready()) {
       // The broker's process is the Erlang VM its wrapper script starts: record that one.
-      if (part === "rabbitmq") recordPid(c.RUN_DIR, name, vmPid(c) ?? pid);
+      if (part === "rabbitmq") recordPid(c.RUN_DIR, name, vmPid(c, name) ?? pid);
       return "started";
     }
     if (livePid(c.RUN_DIR, name) === null) throw new PartFailed(part, `exited (pid ${pid})`, tail(logFile(c.RUN_DIR, name)));
@@ -145,15 +149,53 @@ function prepare(c: Config, run: Part[], mint: boolean): void {
 }
 
 /**
+ * Starts every node of the private broker at once (a cluster node waits at
+ * boot for the peers it saw last, so one at a time could wait for ever),
+ * then makes them one cluster. On failure stops the nodes this call started.
+ */
+export async function startBroker(c: Config): Promise<"started" | "running"> {
+  const names = brokerNodes(c).map(nodePart);
+  const results = await Promise.allSettled(names.map((name) => startPart(c, "rabbitmq", 90_000, name)));
+  try {
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+    if (c.BROKER_NODES > 1) await joinCluster(c);
+  } catch (err) {
+    for (const [i, r] of results.entries()) if (r.status === "rejected" || r.value === "started") await stopProcess(c.RUN_DIR, names[i]!);
+    if (results.every((r) => r.status === "rejected" || r.value === "started")) await stopEpmd(c);
+    throw err;
+  }
+  return results.some((r) => r.status === "fulfilled" && r.value === "started") ? "started" : "running";
+}
+
+/** The private broker's nodes that have a pid file (also those of an earlier, larger BROKER_NODES), node 1 last. */
+function nodesToStop(c: Config): string[] {
+  let files: string[] = [];
+  try {
+    files = readdirSync(`${c.RUN_DIR}/pids`);
+  } catch {
+    /* no pids folder: nothing ran */
+  }
+  const others = files.map((f) => /^(rabbitmq-\d+)\.pid$/.exec(f)?.[1]).filter((n): n is string => !!n);
+  return [...new Set([...brokerNodes(c).slice(1).map(nodePart), ...others])].sort((a, b) => partNode(b) - partNode(a)).concat("rabbitmq");
+}
+
+/**
  * Readies the broker for the servers, whose users may declare nothing: a
  * private node made before linkpack had users loses `guest`, then the admin
- * declares the topology (idempotent).
+ * (on the first node that answers) declares the topology of QUEUE_TYPE
+ * (idempotent) and moves what waits in retired queues into the current
+ * ones (queuemigration.ts). `say` hears of each queue migrated.
  */
-export async function setupBroker(c: Config): Promise<void> {
+export async function setupBroker(c: Config, say: (s: string) => void = () => {}): Promise<void> {
   if (!c.AMQP_URL) await removeGuest(c);
-  const conn = await amqp.connect(brokerUrl(c, "admin").split(",")[0]!);
+  const { conn } = await connectFirst(brokerUrl(c, "admin"));
   try {
-    await declareTopology(await conn.createChannel());
+    await declareTopology(await conn.createChannel(), c.QUEUE_TYPE);
+    for (const n of await migrateQueues(conn, c.QUEUE_TYPE)) {
+      const left = n.deleted ? "deleted" : `kept: ${n.consumers} consumer(s) still read it; the next start deletes it`;
+      say(`  moved ${n.moved} waiting message(s) from queue ${n.from} to ${n.to} (${left})`);
+    }
   } finally {
     await conn.close().catch(() => {});
   }
@@ -185,15 +227,15 @@ export async function startStack(c: Config, say: (s: string) => void = () => {},
     say(r === "started" ? `  ${p} started` : `  ${p} already running`);
   };
   try {
-    if (run.includes("rabbitmq")) note("rabbitmq", await startPart(c, "rabbitmq", 90_000));
-    if (declare) await setupBroker(c);
+    if (run.includes("rabbitmq")) note("rabbitmq", await startBroker(c));
+    if (declare) await setupBroker(c, say);
     if (run.includes("nginx")) note("nginx", await startPart(c, "nginx"));
     const servers = SERVERS.filter((p) => run.includes(p));
     const results = await Promise.allSettled(servers.map(async (p) => note(p, await startPart(c, p))));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   } catch (err) {
-    for (const p of [...res.started].reverse()) await stopProcess(c.RUN_DIR, p);
+    for (const p of [...res.started].reverse()) for (const name of p === "rabbitmq" ? nodesToStop(c) : [p]) await stopProcess(c.RUN_DIR, name);
     if (res.started.includes("rabbitmq")) await stopEpmd(c);
     throw err;
   }
@@ -216,7 +258,8 @@ export async function stopStack(c: Config, say: (s: string) => void = () => {}):
   await Promise.all(["web", "clock", "downloader"].map((p) => stopOne(p as Part)));
   await Promise.all(["compressor", "nginx", "linkguard"].map((p) => stopOne(p as Part)));
   if (!c.AMQP_URL) {
-    await stopOne("rabbitmq");
+    // the other nodes first: node 1, stopped last, is the one that can boot alone next time
+    for (const name of nodesToStop(c)) await stopOne(name as Part);
     // a machine that never ran the broker (--parts without it) has no epmd of its own
     if (stopped.includes("rabbitmq") || existsSync(brokerPaths(c).base)) {
       const epmd = await stopEpmd(c);

@@ -8,7 +8,7 @@ import { createLogger } from "../shared/log.ts";
 import { keepLogUnder } from "../shared/logcap.ts";
 import { Broker } from "../shared/broker.ts";
 import { brokerUrl } from "../shared/brokerauth.ts";
-import { PROGRESS_EXCHANGE, keys } from "../shared/topology.ts";
+import { PROGRESS_EXCHANGE, keys, serverNeeds } from "../shared/topology.ts";
 import { encode, type ClockEvent } from "../shared/messages.ts";
 import { serveHealth } from "../shared/health.ts";
 import { createMetrics } from "../shared/metrics.ts";
@@ -17,7 +17,7 @@ import { onShutdown } from "../shared/shutdown.ts";
 const config = loadConfig();
 const log = createLogger("clock", config.LOG_LEVEL);
 keepLogUnder(config.LOG_MAX_BYTES);
-const broker = await Broker.open({ url: brokerUrl(config, "clock"), log, needs: { exchanges: [PROGRESS_EXCHANGE] } });
+const broker = await Broker.open({ url: brokerUrl(config, "clock"), log, needs: serverNeeds(config.QUEUE_TYPE).clock });
 const health = serveHealth(config.HOST, config.CLOCK_PORT, () => broker.connected, createMetrics("clock"));
 
 /** The tick for `now`. */

@@ -1,6 +1,6 @@
 /**
  * @module consumer
- * What the compressor does with COMPRESS_QUEUE, for the consumer runtime
+ * What the compressor does with its queue (topology `queues(QUEUE_TYPE).compress`), for the consumer runtime
  * (shared/consumer.ts decides every ack and retry): each message is one job
  * to archive with `compressJob`, or to cancel with `cancelJob`, at most
  * PREFETCH at once (a small job need not wait behind a big one), two
@@ -19,7 +19,7 @@
 import { Deferred, type ConsumerSpec } from "../shared/consumer.ts";
 import type { Logger } from "../shared/log.ts";
 import { parseCompressRequest, type CompressRequest } from "../shared/messages.ts";
-import { COMPRESS_QUEUE } from "../shared/topology.ts";
+import type { WorkQueue } from "../shared/topology.ts";
 import { JobBusy } from "./errors.ts";
 import type { JobResult } from "./job.ts";
 
@@ -31,6 +31,7 @@ export const MAX_ATTEMPTS = 3;
 const BUSY_WAIT_MS = { min: 500, max: 10_000 };
 
 export interface CompressDeps {
+  queue: WorkQueue;
   log: Logger;
   run(req: CompressRequest, signal: AbortSignal): Promise<JobResult>;
   cancel(jobId: string): Promise<JobResult>;
@@ -39,7 +40,7 @@ export interface CompressDeps {
 
 export function compressConsumer(deps: CompressDeps): ConsumerSpec<CompressRequest> {
   return {
-    queue: COMPRESS_QUEUE,
+    queue: deps.queue,
     prefetch: PREFETCH,
     log: deps.log,
     parse: parseCompressRequest,

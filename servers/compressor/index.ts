@@ -16,7 +16,7 @@ import { keepLogUnder } from "../shared/logcap.ts";
 import { encode, type CompressRequest } from "../shared/messages.ts";
 import { internalToken, linkSecret } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
-import { COMPRESS_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WORK_EXCHANGE, keys } from "../shared/topology.ts";
+import { PROGRESS_EXCHANGE, WORK_EXCHANGE, keys, queues, serverNeeds } from "../shared/topology.ts";
 import { clearPartials } from "./archive.ts";
 import { compressConsumer } from "./consumer.ts";
 import { compressorApp } from "./http.ts";
@@ -38,7 +38,7 @@ if (removed > 0) log.info("removed partial archives left by a previous run", { r
 const broker = await Broker.open({
   url: brokerUrl(config, "compressor"),
   log,
-  needs: { exchanges: [WORK_EXCHANGE, PROGRESS_EXCHANGE, RETRY_EXCHANGE], queues: [COMPRESS_QUEUE] },
+  needs: serverNeeds(config.QUEUE_TYPE).compressor,
 });
 const metrics = createMetrics("compressor");
 const jobDeps: JobDeps = {
@@ -54,6 +54,7 @@ const jobDeps: JobDeps = {
 };
 const consumer = new Consumer(
   compressConsumer({
+    queue: queues(config.QUEUE_TYPE).compress,
     log,
     run: (req, signal) => compressJob(jobDeps, req, signal),
     cancel: (jobId) => cancelJob(jobDeps, jobId),

@@ -16,6 +16,7 @@ import { publishArchive } from "./archive.ts";
 import { JobBusy } from "./errors.ts";
 import { compressConsumer } from "./consumer.ts";
 import { Deferred } from "../shared/consumer.ts";
+import { queues } from "../shared/topology.ts";
 import { FinishedJobs, legacyRecordsDir } from "../shared/finishedjobs.ts";
 import { openDb } from "../shared/db.ts";
 import { CLAIM_LEASE_MS, Claims } from "./claims.ts";
@@ -294,6 +295,7 @@ describe("several compressors, one job", () => {
 
   test("the consumer hands a busy job back uncounted (Deferred), to be tried about when the other claim lapses", async () => {
     const spec = compressConsumer({
+      queue: queues("classic").compress,
       log: createLogger("test", "error"),
       run: async (req) => Promise.reject(new JobBusy(req.jobId, "other", 60_000)),
       cancel: async () => "cancelled",

@@ -1,6 +1,6 @@
 /**
  * @module consumer
- * What the downloader does with DOWNLOAD_QUEUE, for the consumer runtime
+ * What the downloader does with its download queue (topology `queues(QUEUE_TYPE).download`), for the consumer runtime
  * (shared/consumer.ts decides every ack and retry): each message is one URL
  * of a job, handled by `processFile`. A URL that cannot be fetched is a
  * failed file, not an error; an error (the disk, a bug) is retried with a
@@ -10,15 +10,15 @@
  */
 import type { ConsumerSpec } from "../shared/consumer.ts";
 import { parseDownloadRequest, type DownloadRequest } from "../shared/messages.ts";
-import { DOWNLOAD_QUEUE } from "../shared/topology.ts";
+import type { WorkQueue } from "../shared/topology.ts";
 import { failFile, processFile, type WorkerDeps } from "./worker.ts";
 
 /** Attempts at one message before its file is recorded as failed. */
 export const MAX_ATTEMPTS = 4;
 
-export function downloadConsumer(deps: WorkerDeps & { prefetch: number }): ConsumerSpec<DownloadRequest> {
+export function downloadConsumer(deps: WorkerDeps & { prefetch: number; queue: WorkQueue }): ConsumerSpec<DownloadRequest> {
   return {
-    queue: DOWNLOAD_QUEUE,
+    queue: deps.queue,
     prefetch: deps.prefetch,
     log: deps.log,
     parse: parseDownloadRequest,

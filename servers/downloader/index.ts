@@ -1,5 +1,5 @@
 /**
- * downloader (server 2): consumes DOWNLOAD_QUEUE (one message per URL), fetches
+ * downloader (server 2): consumes the download queue (one message per URL), fetches
  * each file safely into the job folder, publishes its progress, and hands
  * complete jobs to the compressor. This file only wires the parts together.
  */
@@ -16,7 +16,7 @@ import { keepLogUnder } from "../shared/logcap.ts";
 import { encode } from "../shared/messages.ts";
 import { internalToken } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
-import { DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, keys } from "../shared/topology.ts";
+import { PROGRESS_EXCHANGE, keys, queues, serverNeeds } from "../shared/topology.ts";
 import { downloadConsumer } from "./consumer.ts";
 import { HostLimit } from "./hostlimit.ts";
 import { Scheduler } from "./scheduler.ts";
@@ -33,7 +33,7 @@ keepLogUnder(config.LOG_MAX_BYTES);
 const broker = await Broker.open({
   url: brokerUrl(config, "downloader"),
   log,
-  needs: { exchanges: [PROGRESS_EXCHANGE, RETRY_EXCHANGE], queues: [DOWNLOAD_QUEUE] },
+  needs: serverNeeds(config.QUEUE_TYPE).downloader,
 });
 const metrics = createMetrics("downloader");
 // the compressor's finished-job records: a late message of a finished job is dropped, not downloaded into a stray folder
@@ -44,6 +44,7 @@ const cancels = new Cancels(log);
 await broker.addConsumer(cancels);
 const consumer = new Consumer(
   downloadConsumer({
+    queue: queues(config.QUEUE_TYPE).download,
     config,
     log,
     metrics,

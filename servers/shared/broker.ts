@@ -1,18 +1,63 @@
 /**
  * @module broker
- * A recovering AMQP connection with one confirm channel. On every (re)connect
- * it checks (passively: the servers' users may declare nothing) that the
- * topology it needs is there, then attaches the consumers added to it (see
- * consumer.ts). `open` resolves once the first channel is ready, before
- * anything is consumed. Publishing waits for the broker's confirm and
- * retries across reconnects, so a published message is never silently lost.
+ * A recovering AMQP connection with one confirm channel, over one broker
+ * node or several of a cluster. It connects to the first node of the list
+ * that answers; when that connection dies it tries the next node first,
+ * round the list, with backoff after each full round. Heartbeats every
+ * HEARTBEAT_SECONDS, so a node that died without closing its sockets is
+ * noticed in seconds. (amqplib's own recovery reopens one URL only, hence
+ * this loop.)
+ *
+ * On every (re)connect it checks (passively: the servers' users may declare
+ * nothing) that the topology it needs is there, then attaches the consumers
+ * added to it (see consumer.ts). `open` resolves once the first channel is
+ * ready, before anything is consumed. Publishing waits for the broker's
+ * confirm and retries across reconnects, so a published message is never
+ * silently lost.
  */
-import amqp, { type ChannelModel, type ConfirmChannel, type RecoveringChannelModel } from "amqplib";
+import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
 import { checkTopology, type Needs } from "./topology.ts";
 import type { Logger } from "./log.ts";
 
+/** Heartbeat period asked of the broker: a silent connection is declared dead after about two of them. */
+export const HEARTBEAT_SECONDS = 5;
+/** How long opening a connection to one node may take before the next is tried. */
+const CONNECT_TIMEOUT_MS = 5_000;
+
+/** The comma-separated AMQP URLs as a list, each with the short heartbeat unless it names one. */
+export function amqpUrls(urls: string | string[]): string[] {
+  const list = (Array.isArray(urls) ? urls : urls.split(",")).map((u) => u.trim()).filter(Boolean);
+  if (list.length === 0) throw new Error("no AMQP URL given");
+  return list.map((u) => (u.includes("heartbeat=") ? u : `${u}${u.includes("?") ? "&" : "?"}heartbeat=${HEARTBEAT_SECONDS}`));
+}
+
+/** The host:port of an AMQP URL, for log lines (never its credentials). */
+const nodeOf = (url: string) => {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || 5672}`;
+};
+
+/**
+ * Opens a connection to the first of `urls` (comma-separated or a list)
+ * that answers, trying them in turn from index `from`. Resolves with it and
+ * the index of its node; rejects with the last node's error if none answers.
+ */
+export async function connectFirst(urls: string | string[], from = 0): Promise<{ conn: ChannelModel; index: number }> {
+  const list = amqpUrls(urls);
+  let last: unknown;
+  for (let k = 0; k < list.length; k++) {
+    const index = (from + k) % list.length;
+    try {
+      return { conn: await amqp.connect(list[index]!, { timeout: CONNECT_TIMEOUT_MS }), index };
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw last;
+}
+
 export interface BrokerOptions {
-  /** AMQP URL, credentials included */
+  /** AMQP URL, or several nodes' comma-separated, credentials included */
   url: string;
   log: Logger;
   /** exchanges and queues this process uses, checked on every connect */
@@ -35,39 +80,95 @@ export class Broker {
   private ch: ConfirmChannel | null = null;
   private waiters: ((ch: ConfirmChannel) => void)[] = [];
   private closing = false;
-  private conn!: RecoveringChannelModel;
+  private conn: ChannelModel | null = null;
   private readonly consumers: Attachable[] = [];
+  private readonly urls: string[];
+  /** the node to try first on the next connect */
+  private next = 0;
+  private looping = false;
+  private connecting: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  /** the node of the current connection (host:port), for logs and tests */
+  node: string | null = null;
 
-  private constructor(private readonly opts: BrokerOptions) {}
+  private constructor(private readonly opts: BrokerOptions) {
+    this.urls = amqpUrls(opts.url);
+  }
 
-  /** Connects (retrying with backoff until the broker answers) and returns once the first channel is ready. */
+  /** Connects (retrying with backoff, round the nodes, until one answers) and returns once the first channel is ready. */
   static async open(opts: BrokerOptions): Promise<Broker> {
     const b = new Broker(opts);
     const ready = b.channel();
-    const url = opts.url.includes("heartbeat=") ? opts.url : `${opts.url}${opts.url.includes("?") ? "&" : "?"}heartbeat=10`;
-    b.conn = await amqp.connect(url, {
-      recovery: {
-        initialDelay: 200,
-        maxDelay: 5000,
-        waitForConnect: false,
-        setup: (model: ChannelModel) => b.setup(model),
-      },
-    });
-    b.conn.on("error", (err: Error) => opts.log.warn("broker connection error", { err }));
-    b.conn.on("disconnect", (err: Error) => {
-      b.lost();
-      if (!b.closing) opts.log.warn("broker disconnected; reconnecting", { err: err?.message });
-    });
-    b.conn.on("connect-failed", (err: Error) => opts.log.warn("broker connect failed; retrying", { err: err?.message }));
+    b.reconnect();
     await ready;
     return b;
+  }
+
+  /** Starts the connect loop unless it runs. */
+  private reconnect(): void {
+    if (this.looping) return;
+    this.looping = true;
+    this.connecting = this.connectLoop();
+  }
+
+  /** Tries round the nodes until one is connected and set up (or the broker is closed). */
+  private async connectLoop(): Promise<void> {
+    for (let round = 0; !this.closing; round++) {
+      let conn: ChannelModel | null = null;
+      try {
+        const opened = await connectFirst(this.urls, this.next);
+        conn = opened.conn;
+        if (this.closing) throw new Error("closing"); // closes it below
+        let dead = false;
+        const c = conn;
+        c.on("error", (err: Error) => this.opts.log.warn("broker connection error", { err }));
+        c.on("close", (err?: Error) => {
+          dead = true;
+          if (this.conn === c) this.lostConnection(opened.index, err);
+        });
+        await this.setup(c);
+        if (dead) throw new Error("connection closed while it was being set up");
+        this.conn = c;
+        this.next = opened.index;
+        this.node = nodeOf(this.urls[opened.index]!);
+        this.opts.log.info("broker connected", { node: this.node, nodes: this.urls.length });
+        this.looping = false; // now: a close from here on starts a new loop
+        return;
+      } catch (err) {
+        if (conn) await conn.close().catch(() => {});
+        this.lost();
+        if (this.closing) break;
+        const delayMs = Math.min(5_000, 200 * 2 ** Math.min(round, 5));
+        this.opts.log.warn("broker connect failed; retrying", { err: (err as Error)?.message, nodes: this.urls.length, delayMs });
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delayMs);
+          this.wake = () => (clearTimeout(t), resolve());
+        });
+        this.wake = null;
+      }
+    }
+    this.looping = false;
+  }
+
+  /** The connection to node `index` died: try the next node first (it is likely the node that went). */
+  private lostConnection(index: number, err?: Error): void {
+    this.conn = null;
+    this.node = null;
+    this.lost();
+    if (this.closing) return;
+    this.next = (index + 1) % this.urls.length;
+    this.opts.log.warn("broker disconnected; reconnecting", { err: err?.message, nodes: this.urls.length });
+    this.reconnect();
   }
 
   private async setup(model: ChannelModel): Promise<void> {
     const ch = await model.createConfirmChannel();
     ch.on("error", (err: Error) => this.opts.log.warn("broker channel error", { err }));
     ch.on("close", () => {
-      if (this.ch === ch) this.lost();
+      if (this.ch !== ch) return;
+      this.lost();
+      // the channel alone was closed (a channel error): start afresh on a new connection
+      if (!this.closing) void model.close().catch(() => {});
     });
     await checkTopology(ch, this.opts.needs);
     for (const c of this.consumers) await c.attach(ch);
@@ -121,9 +222,13 @@ export class Broker {
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.wake?.();
+    await this.connecting;
     const ch = this.ch;
     this.ch = null;
     if (ch) await ch.close().catch(() => {});
-    await this.conn?.close().catch(() => {});
+    const conn = this.conn;
+    this.conn = null;
+    await conn?.close().catch(() => {});
   }
 }

@@ -10,14 +10,16 @@ import type { Config } from "./config.ts";
 import { userName, type Role } from "./permissions.ts";
 import { readSecretFile } from "./secrets.ts";
 
-type BrokerConfig = Pick<Config, "AMQP_URL" | "BROKER_PORT" | "BROKER_CREDENTIALS_DIR">;
+type BrokerConfig = Pick<Config, "AMQP_URL" | "BROKER_PORT" | "BROKER_NODES" | "BROKER_CREDENTIALS_DIR">;
 
 /** Where role `role`'s password is kept. */
 export const credentialFile = (c: Pick<Config, "BROKER_CREDENTIALS_DIR">, role: Role) => `${c.BROKER_CREDENTIALS_DIR}/${role}`;
 
-/** The broker URLs to try, in order: AMQP_URL's comma-separated list, or the private broker. */
+/** The broker URLs to try, in order: AMQP_URL's comma-separated list, or the private broker's nodes (ports counted up from BROKER_PORT). */
 function baseUrls(c: BrokerConfig): URL[] {
-  const list = c.AMQP_URL ? c.AMQP_URL.split(",").map((s) => s.trim()).filter(Boolean) : [`amqp://127.0.0.1:${c.BROKER_PORT}`];
+  const list = c.AMQP_URL
+    ? c.AMQP_URL.split(",").map((s) => s.trim()).filter(Boolean)
+    : Array.from({ length: c.BROKER_NODES }, (_, i) => `amqp://127.0.0.1:${c.BROKER_PORT + i}`);
   return list.map((s) => new URL(s));
 }
 

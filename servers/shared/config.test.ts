@@ -26,6 +26,15 @@ describe("config", () => {
     expect(loadConfig({ ALLOW_PRIVATE_URLS: " Localhost:8000 , 127.0.0.1:9 " }).ALLOW_PRIVATE_URLS).toEqual(["localhost:8000", "127.0.0.1:9"]);
   });
 
+  test("a cluster: the private broker's nodes count ports up, and queues default to quorum", () => {
+    const c = loadConfig({ BROKER_NODES: "3", BROKER_STOMP_PORT: "15675" });
+    expect(c.STOMP_URL).toEqual(["ws://127.0.0.1:15675/ws", "ws://127.0.0.1:15676/ws", "ws://127.0.0.1:15677/ws"]);
+    expect(c.QUEUE_TYPE).toBe("quorum");
+    expect(loadConfig({ AMQP_URL: "amqp://a:5672,amqp://b:5672" }).QUEUE_TYPE).toBe("quorum");
+    expect(loadConfig({}).QUEUE_TYPE).toBe("classic");
+    expect(loadConfig({ BROKER_NODES: "3", QUEUE_TYPE: "classic" }).QUEUE_TYPE).toBe("classic"); // said so: kept
+  });
+
   test("a bad value fails fast naming the key", () => {
     expect(() => loadConfig({ PORT: "http" })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: "70000" })).toThrow(/PORT/);

@@ -39,7 +39,7 @@ const spec = {
   DOWNLOAD_RETRIES: { kind: "int", def: "3", doc: "retries of a download failure that may pass (connection reset or refused, timeout, 408/425/429/5xx), resuming with `Range`", contract: true, min: 0 },
   MIN_FREE_DISK_BYTES: { kind: "int", def: "1073741824", doc: "below this free space on the downloads or archives volume, `POST /jobs` answers `507`", contract: true, min: 0 },
   DATABASE_URL: { kind: "string", def: "", doc: "`postgres://…`: keep all durable state in PostgreSQL (shared by several machines; `?sslmode=require` to encrypt); unset: SQLite under `STATE_DIR`", contract: true },
-  QUEUE_TYPE: { kind: "string", def: "classic", doc: "`quorum` declares every durable queue as a quorum queue (a broker cluster); `classic` for one node", contract: true },
+  QUEUE_TYPE: { kind: "string", def: "classic", doc: "`quorum` declares every durable queue as a quorum queue (a broker cluster; the default when `BROKER_NODES` is above 1 or `AMQP_URL` names several nodes); `classic` for one node", contract: true },
   LINK_RESUME_OVERLAP_BYTES: { kind: "int", def: "16777216", doc: "how far before the delivered point a resumed download of a link may start (bytes the kernel sent but the client never got)", contract: true, min: 0 },
 
   HOST: { kind: "string", def: "127.0.0.1", doc: "address every internal listener binds to" },
@@ -69,8 +69,11 @@ const spec = {
   STOMP_URL: {
     kind: "urls",
     // an encrypted AMQP node (amqps://) gets RabbitMQ's TLS Web-STOMP listener: the bridge's login is not sent in the clear either
-    def: (r) => (r.AMQP_URL ? r.AMQP_URL.split(",").filter((u) => u.trim()).map((u) => (u.trim().startsWith("amqps:") ? `wss://${hostOf(u.trim())}:15673/ws` : `ws://${hostOf(u.trim())}:15674/ws`)).join(",") : `ws://127.0.0.1:${r.BROKER_STOMP_PORT}/ws`),
-    doc: "Web-STOMP endpoints the SSE bridge uses, comma-separated, tried in turn (one per `AMQP_URL` node; `wss://<host>:15673/ws` for an `amqps://` node)",
+    def: (r) =>
+      r.AMQP_URL
+        ? r.AMQP_URL.split(",").filter((u) => u.trim()).map((u) => (u.trim().startsWith("amqps:") ? `wss://${hostOf(u.trim())}:15673/ws` : `ws://${hostOf(u.trim())}:15674/ws`)).join(",")
+        : privateNodes(r).map((i) => `ws://127.0.0.1:${countUp(r.BROKER_STOMP_PORT!, i)}/ws`).join(","),
+    doc: "Web-STOMP endpoints the SSE bridge uses, comma-separated, tried in turn (one per `AMQP_URL` node, or per node of the private broker; `wss://<host>:15673/ws` for an `amqps://` node)",
   },
   MACHINE_NAME: { kind: "string", def: "", doc: "this machine's name among several sharing one database (its link guard's place in nginx's log is kept under it); unset: the host name" },
   DOWNLOADS_DIR: { kind: "path", def: (r) => `${r.RUN_DIR}/downloads`, doc: "where job folders are downloaded (shared storage when scaled out)" },
@@ -113,6 +116,14 @@ function hostOf(url: string): string {
   }
 }
 
+/** The private broker's node numbers (0-based), as many as BROKER_NODES; one for a README placeholder. */
+function privateNodes(r: Record<string, string>): number[] {
+  const n = Number(r.BROKER_NODES);
+  return Array.from({ length: Number.isSafeInteger(n) && n > 1 ? n : 1 }, (_, i) => i);
+}
+/** Port `base` counted up by `i` (node i of the private broker); a README placeholder stays as written. */
+const countUp = (base: string, i: number) => (i === 0 ? base : String(Number(base) + i));
+
 /** Raised at start-up for a value that cannot be used; the message names the key. */
 export class ConfigError extends Error {
   override name = "ConfigError";
@@ -128,6 +139,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(spec) as [ConfigKey, Spec][]) out[key] = parse(key, s, raw[key]!);
   out.MACHINE_NAME ||= hostname();
+  // unset QUEUE_TYPE on a cluster: quorum, so a job survives the loss of a node
+  if (!env.QUEUE_TYPE && ((out.BROKER_NODES as number) > 1 || (out.AMQP_URL as string).split(",").filter((u) => u.trim()).length > 1)) out.QUEUE_TYPE = "quorum";
   if (!["debug", "info", "warn", "error"].includes(out.LOG_LEVEL as string)) throw new ConfigError(`LOG_LEVEL must be debug, info, warn or error, not "${out.LOG_LEVEL}"`);
   if ((out.LINK_TTL_SECONDS as number) > (out.MAX_LINK_TTL_SECONDS as number)) throw new ConfigError("LINK_TTL_SECONDS must not be above MAX_LINK_TTL_SECONDS");
   if ((out.PER_JOB_CONCURRENCY as number) > (out.DOWNLOAD_CONCURRENCY as number)) throw new ConfigError("PER_JOB_CONCURRENCY must not be above DOWNLOAD_CONCURRENCY");

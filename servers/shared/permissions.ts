@@ -7,9 +7,11 @@
  * it (`bun scripts/broker-table.ts`) and a test tries each refusal.
  *
  * Servers declare nothing (they check passively that what they use exists);
- * `admin` declares the topology at start. No `guest`.
+ * `admin` declares the topology at start. No `guest`. A queue's rights
+ * cover both its names (classic and `.quorum`, topology.ts), so the matrix
+ * does not depend on QUEUE_TYPE and a broker can switch without new rights.
  */
-import { COMPRESS_QUEUE, DEAD_EXCHANGE, DEAD_QUEUE, DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE } from "./topology.ts";
+import { ALL_QUEUES, DEAD_EXCHANGE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WORK_EXCHANGE } from "./topology.ts";
 
 export const ROLES = ["web", "stomp", "downloader", "compressor", "clock", "observer", "tester", "admin"] as const;
 export type Role = (typeof ROLES)[number];
@@ -33,14 +35,15 @@ const JOB = "job\\.[0-9a-f]{32}";
 /** Server-named exclusive queues (`amq.gen-…`) and the STOMP plugin's subscription queues. */
 const OWN_QUEUES = "^amq\\.gen-.*$";
 const STOMP_QUEUES = "^stomp-subscription-.*$";
+const { download: DOWNLOAD, compress: COMPRESS, webProgress: WEB_PROGRESS, dead: DEAD } = ALL_QUEUES;
 
 export const PERMISSIONS: Record<Role, Permission> = {
   web: {
     purpose: "publishes one download message per URL, and a job's cancel request; folds progress into the job store",
     configure: NOTHING,
     write: only(WORK_EXCHANGE, RETRY_EXCHANGE),
-    read: only(WEB_PROGRESS_QUEUE),
-    topics: { [WORK_EXCHANGE]: [`^${JOB}\\.(download|cancel-request)$`, NOTHING], [RETRY_EXCHANGE]: [only(WEB_PROGRESS_QUEUE), NOTHING] },
+    read: only(...WEB_PROGRESS),
+    topics: { [WORK_EXCHANGE]: [`^${JOB}\\.(download|cancel-request)$`, NOTHING], [RETRY_EXCHANGE]: [only(...WEB_PROGRESS), NOTHING] },
   },
   stomp: {
     purpose: "the web server's STOMP-to-SSE bridge: reads one job's (or the clock's) events, publishes nothing",
@@ -53,18 +56,18 @@ export const PERMISSIONS: Record<Role, Permission> = {
     purpose: "consumes download messages; publishes file events; hears of cancelled jobs through a queue of its own",
     configure: OWN_QUEUES,
     write: `^(${esc(PROGRESS_EXCHANGE)}|${esc(RETRY_EXCHANGE)}|amq\\.gen-.*)$`,
-    read: `^(${esc(DOWNLOAD_QUEUE)}|${esc(PROGRESS_EXCHANGE)}|amq\\.gen-.*)$`,
-    topics: { [PROGRESS_EXCHANGE]: [`^${JOB}\\.file\\.\\d+$`, `^job\\.\\*\\.cancelled$`], [RETRY_EXCHANGE]: [only(DOWNLOAD_QUEUE), NOTHING] },
+    read: `^(${DOWNLOAD.map(esc).join("|")}|${esc(PROGRESS_EXCHANGE)}|amq\\.gen-.*)$`,
+    topics: { [PROGRESS_EXCHANGE]: [`^${JOB}\\.file\\.\\d+$`, `^job\\.\\*\\.cancelled$`], [RETRY_EXCHANGE]: [only(...DOWNLOAD), NOTHING] },
   },
   compressor: {
     purpose: "queues compress requests (its HTTP intake) and consumes them and cancel requests; publishes compression, link, failure and cancellation events",
     configure: NOTHING,
     write: only(WORK_EXCHANGE, PROGRESS_EXCHANGE, RETRY_EXCHANGE),
-    read: only(COMPRESS_QUEUE),
+    read: only(...COMPRESS),
     topics: {
       [WORK_EXCHANGE]: [`^${JOB}\\.compress-request$`, NOTHING],
       [PROGRESS_EXCHANGE]: [`^${JOB}\\.(compress|link|failed|cancelled)$`, NOTHING],
-      [RETRY_EXCHANGE]: [only(COMPRESS_QUEUE), NOTHING],
+      [RETRY_EXCHANGE]: [only(...COMPRESS), NOTHING],
     },
   },
   clock: {
@@ -84,7 +87,7 @@ export const PERMISSIONS: Record<Role, Permission> = {
     purpose: "the test suite: also sends hostile messages to the work and progress exchanges",
     configure: OWN_QUEUES,
     write: `^(amq\\.gen-.*|${esc(WORK_EXCHANGE)}|${esc(PROGRESS_EXCHANGE)})$`,
-    read: `^(amq\\.gen-.*|${esc(PROGRESS_EXCHANGE)}|${esc(DEAD_QUEUE)}|${esc(DEAD_EXCHANGE)})$`,
+    read: `^(amq\\.gen-.*|${esc(PROGRESS_EXCHANGE)}|${DEAD.map(esc).join("|")}|${esc(DEAD_EXCHANGE)})$`,
   },
   admin: {
     purpose: "`bun run start` only: declares the topology",

@@ -31,15 +31,19 @@ afterAll(async () => {
 /** Records subscribe/unsubscribe, tells when a destination is left, and lets the test publish. */
 class FakeHub {
   handlers = new Map<string, Set<(b: string) => void>>();
+  resumers = new Map<string, Set<() => void>>();
   log: string[] = [];
   private left = new Map<string, () => void>();
-  async subscribe(dest: string, h: (b: string) => void) {
+  async subscribe(dest: string, h: (b: string) => void, onResume?: () => void) {
     this.log.push(`sub ${dest}`);
     const set = this.handlers.get(dest) ?? new Set();
     this.handlers.set(dest, set.add(h));
+    const resumers = this.resumers.get(dest) ?? new Set();
+    if (onResume) this.resumers.set(dest, resumers.add(onResume));
     await Bun.sleep(5); // a broker takes a moment to confirm a subscription
     return () => {
       set.delete(h);
+      if (onResume) resumers.delete(onResume);
       this.log.push(`unsub ${dest}`);
       if (set.size === 0) this.left.get(dest)?.();
     };
@@ -50,6 +54,10 @@ class FakeHub {
   }
   publish(dest: string, msg: object) {
     for (const h of this.handlers.get(dest) ?? []) h(JSON.stringify(msg));
+  }
+  /** As StompHub after a reconnect: the subscription is confirmed again. */
+  resume(dest: string) {
+    for (const r of this.resumers.get(dest) ?? []) r();
   }
   listeners(dest: string) {
     return this.handlers.get(dest)?.size ?? 0;
@@ -99,6 +107,23 @@ test("the stream starts with every part of the current state, read from the stor
   s.close();
   await left;
   expect(hub.listeners(stompDestination(keys.jobAll(job.id)))).toBe(0);
+});
+
+test("after a STOMP reconnect every client gets the full state again, with what the store learnt meanwhile", async () => {
+  const job = await makeJob();
+  const clients = await Promise.all([open(job.id), open(job.id, "?format=json")]);
+  await Promise.all(clients.map((c) => c.next((e) => e.event === "file-1" || e.event === "job")));
+  const seen = clients.map((c) => c.seen.length);
+  // while the connection was down an event reached the store (the fold) but never this feed
+  await store.apply(fileEv(job.id, 0, "downloading", 700));
+  hub.resume(stompDestination(keys.jobAll(job.id)));
+  const [html, json] = clients;
+  await html!.next((e) => e.event === "file-1" && html!.seen.length > seen[0]!);
+  expect(html!.seen.slice(seen[0]).map((e) => e.event)).toEqual(["clock", "overall", "compress", "link", "file-0", "file-1"]);
+  expect(html!.seen.slice(seen[0]).find((e) => e.event === "file-0")!.data).toContain("700 B of 1.00 KB");
+  const again = await json!.next((e) => e.event === "job" && json!.seen.length > seen[1]!);
+  expect(JSON.parse(again.data).files[0].bytes).toBe(700);
+  for (const c of clients) c.close();
 });
 
 test("many clients of one job share one subscription; the link ends every stream with done", async () => {

@@ -12,7 +12,9 @@
  * finds: every web process converges within that. Changes
  * are batched for `flushMs` and each changed page part is rendered once, then
  * written to every client; the end (link or failure) is sent at once, followed
- * by `done`, and every stream is closed.
+ * by `done`, and every stream is closed. After a STOMP reconnect (events
+ * published meanwhile never came) the feed reads the store again once the
+ * new subscription is confirmed and sends every client the full state.
  */
 import { applyEvent, isFinal, type JobView } from "../shared/jobstate.ts";
 import { MalformedMessage } from "../shared/errors.ts";
@@ -104,7 +106,7 @@ export class JobFeed {
     const id = this.view.id;
     // Subscribe first, then read the store: an event is either in the store's view or arrives after.
     const subs = await Promise.all([
-      this.deps.hub.subscribe(stompDestination(keys.jobAll(id)), (b) => this.onJobMessage(b)),
+      this.deps.hub.subscribe(stompDestination(keys.jobAll(id)), (b) => this.onJobMessage(b), () => void this.resume()),
       this.deps.hub.subscribe(stompDestination(keys.clock), (b) => this.onClockMessage(b)),
     ]);
     this.unsubs = subs;
@@ -137,9 +139,26 @@ export class JobFeed {
       .finally(() => (this.refreshing = false));
   }
 
-  private greet(c: FeedClient): void {
+  /** The job's subscription was confirmed again after a reconnect: re-read the store, greet every client afresh. */
+  private async resume(): Promise<void> {
+    if (!this.started || this.ended) return;
+    const stored = await this.deps.store.get(this.view.id).catch((err) => {
+      this.deps.log.warn("re-reading the job store failed; the clients get the feed's view", { job: this.view.id, err });
+      return null;
+    });
+    if (this.ended) return;
+    if (stored) this.view = mergeJob(this.view, stored);
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.pending.clear();
+    const id = String(++this.version);
+    for (const c of [...this.clients]) if (c.ready) this.greet(c, id);
+    if (isFinal(this.view.state)) this.end();
+  }
+
+  private greet(c: FeedClient, id = String(this.version)): void {
     c.ready = true;
-    for (const m of fullState(this.view, c.flavour, this.deps.now(), String(this.version))) c.stream.send(m);
+    for (const m of fullState(this.view, c.flavour, this.deps.now(), id)) c.stream.send(m);
     if (isFinal(this.view.state)) {
       c.stream.send(doneMessage(this.view, c.flavour));
       c.stream.close();

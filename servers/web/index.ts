@@ -22,7 +22,7 @@ import { QueueDepth } from "./queuedepth.ts";
 import { DiskRoom, freeBytes } from "./diskroom.ts";
 import { createMetrics, metricsResponse } from "../shared/metrics.ts";
 import { isFinal } from "../shared/jobstate.ts";
-import { DOWNLOAD_QUEUE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE, keys } from "../shared/topology.ts";
+import { WORK_EXCHANGE, keys, queues, serverNeeds } from "../shared/topology.ts";
 import { encode, type CompressRequest } from "../shared/messages.ts";
 
 const config = loadConfig();
@@ -35,7 +35,7 @@ const store = await openJobStore(`${config.STATE_DIR}/web`, {
 const broker = await Broker.open({
   url: brokerUrl(config, "web"),
   log,
-  needs: { exchanges: [WORK_EXCHANGE, RETRY_EXCHANGE], queues: [WEB_PROGRESS_QUEUE, DOWNLOAD_QUEUE] },
+  needs: serverNeeds(config.QUEUE_TYPE).web,
 });
 const secret = linkSecret(config);
 const progressFold = new Consumer(progressConsumer({ store, log, config, secret }));
@@ -54,12 +54,12 @@ const outbox = setInterval(sweepOutbox, OUTBOX_SWEEP_MS);
 sweepOutbox();
 
 // The live page: one STOMP connection for every SSE client of this process.
-const hub = new StompHub({ url: config.STOMP_URL[0]!, ...stompLogin(config), log });
+const hub = new StompHub({ urls: config.STOMP_URL, ...stompLogin(config), log });
 hub.start();
 const bridge = new Bridge({ hub, store, log, parseEvent: (body) => checkedEvent(body, { publicUrl: config.PUBLIC_URL, secret }), maxStreams: config.MAX_EVENT_STREAMS, maxStreamsPerClient: config.MAX_EVENT_STREAMS_PER_CLIENT });
 
 // The download queue's depth (a passive declare, cached for a second): past MAX_QUEUED_FILES new jobs wait.
-const queue = new QueueDepth(async () => (await (await broker.channel()).checkQueue(DOWNLOAD_QUEUE)).messageCount, { max: config.MAX_QUEUED_FILES });
+const queue = new QueueDepth(async () => (await (await broker.channel()).checkQueue(queues(config.QUEUE_TYPE).download)).messageCount, { max: config.MAX_QUEUED_FILES });
 // Free space on the volumes jobs fill (statfs, cached for a second): below MIN_FREE_DISK_BYTES new jobs get 507.
 const disk = new DiskRoom([config.DOWNLOADS_DIR, config.ARCHIVES_DIR], config.MIN_FREE_DISK_BYTES);
 

@@ -1,8 +1,10 @@
 /**
  * @module progressfold
- * Folds the progress events of every job (the durable WEB_PROGRESS_QUEUE)
- * into the job store, through the consumer runtime (shared/consumer.ts):
- * acked after the store is written, so a web restart loses no event. An
+ * Folds the progress events of every job (the durable WEB_PROGRESS_QUEUE, a
+ * single-active-consumer quorum queue: of several web processes exactly one
+ * folds, in order, and another takes over when it goes) into the job store,
+ * through the consumer runtime (shared/consumer.ts): acked after the store
+ * is written, so a web restart loses no event. An
  * event that fails its check is dead-lettered with a log line: a malformed
  * one, and — defence in depth — a `link` event whose link is not exactly
  * that job's archive path under PUBLIC_URL with a valid signature.

@@ -12,7 +12,7 @@ import { brokerUrl, stompLogin } from "../../servers/shared/brokerauth.ts";
 import type { Config } from "../../servers/shared/config.ts";
 import { newId } from "../../servers/shared/ids.ts";
 import { ROLES, type Role } from "../../servers/shared/permissions.ts";
-import { COMPRESS_QUEUE, DEAD_EXCHANGE, DOWNLOAD_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE, keys, stompDestination } from "../../servers/shared/topology.ts";
+import { DEAD_EXCHANGE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WEB_PROGRESS_QUEUE, WORK_EXCHANGE, keys, queues, stompDestination } from "../../servers/shared/topology.ts";
 import { useStack } from "../stack.ts";
 import { sseClient, waitForLog } from "../support/events.ts";
 import { photos, trickle } from "../support/fixtures.ts";
@@ -68,6 +68,7 @@ describe("the broker", () => {
   test("each role is refused what it does not need", async () => {
     const { config } = await useStack();
     const job = newId();
+    const { download: DOWNLOAD_QUEUE, compress: COMPRESS_QUEUE } = queues(config.QUEUE_TYPE);
     const ops: Record<string, [(ch: ConfirmChannel) => Promise<unknown>, Role[]]> = {
       "declare a queue": [(ch) => ch.assertQueue("linkpack.intruder", { durable: false, autoDelete: true }), ["admin"]],
       "publish a link event": [publish(PROGRESS_EXCHANGE, keys.link(job)), ["compressor", "tester", "admin"]],

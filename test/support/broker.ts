@@ -4,17 +4,18 @@
  * role (as any holder of broker credentials could), and whether the work
  * queues are drained.
  */
-import amqp, { type ConfirmChannel, type Options } from "amqplib";
+import type { ConfirmChannel, Options } from "amqplib";
 import type { Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
-import { COMPRESS_QUEUE, DOWNLOAD_QUEUE, WEB_PROGRESS_QUEUE } from "../../servers/shared/topology.ts";
+import { queues } from "../../servers/shared/topology.ts";
+import { connectFirst } from "../../servers/shared/broker.ts";
 import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
 
 const body = (msg: Buffer | object) => (Buffer.isBuffer(msg) ? msg : Buffer.from(JSON.stringify(msg)));
 
 /** A confirm channel of the `tester` role; `send` resolves once the broker confirmed the message. */
 export async function tester(config: Config) {
-  const conn = await amqp.connect(brokerUrl(config, "tester"));
+  const { conn } = await connectFirst(brokerUrl(config, "tester"));
   const ch: ConfirmChannel = await conn.createConfirmChannel();
   return {
     ch,
@@ -34,9 +35,15 @@ export async function publish(config: Config, exchange: string, key: string, msg
   }
 }
 
-/** True when `queues` (the work queues) hold no message, ready or unacknowledged: every message was handled to the end. */
-export async function queuesDrained(config: Config, queues: string[] = [DOWNLOAD_QUEUE, COMPRESS_QUEUE, WEB_PROGRESS_QUEUE]): Promise<boolean> {
+/** The work queues of the stack's QUEUE_TYPE. */
+const workQueues = (config: Config) => {
+  const q = queues(config.QUEUE_TYPE);
+  return [q.download, q.compress, q.webProgress];
+};
+
+/** True when `names` (the work queues) hold no message, ready or unacknowledged: every message was handled to the end. */
+export async function queuesDrained(config: Config, names: string[] = workQueues(config)): Promise<boolean> {
   const out = await rabbitmqctl(config, ["list_queues", "-q", "name", "messages_ready", "messages_unacknowledged"]);
-  const rows = out.split("\n").map((l) => l.trim().split(/\s+/)).filter(([name]) => queues.includes(name!));
-  return rows.length === queues.length && rows.every(([, ready, unacked]) => ready === "0" && unacked === "0");
+  const rows = out.split("\n").map((l) => l.trim().split(/\s+/)).filter(([name]) => names.includes(name!));
+  return rows.length === names.length && rows.every(([, ready, unacked]) => ready === "0" && unacked === "0");
 }

@@ -4,7 +4,8 @@
  * (each through an exclusive queue of the test's own, never a shared
  * queue), a page's event stream, and a part's log lines.
  */
-import amqp, { type ConsumeMessage } from "amqplib";
+import type { ConsumeMessage } from "amqplib";
+import { connectFirst } from "../../servers/shared/broker.ts";
 import type { Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import { parseProgressEvent, type ProgressEvent } from "../../servers/shared/messages.ts";
@@ -41,7 +42,7 @@ export async function closeWatchers(): Promise<void> {
  * malformed message) is counted in `unreadable`, not kept.
  */
 async function listen<T>(config: Config, role: Role, exchange: string, patterns: string[], take: (m: ConsumeMessage) => T | null) {
-  const conn = await amqp.connect(brokerUrl(config, role));
+  const { conn } = await connectFirst(brokerUrl(config, role));
   conn.on("error", () => {}); // a broker restart under a watcher ends it; its test sees the events stop
   const ch = await conn.createChannel();
   const { queue } = await ch.assertQueue("", { exclusive: true, autoDelete: true });
