@@ -12,6 +12,9 @@
  *                                       `giveUp` records the failure (then
  *                                       acked) or, without one, dead-lettered
  *   handler throws `Deferred`         → sent back, not counted (not now)
+ *   the database is unreachable       → sent back after a pause, not counted
+ *                                       (db.ts `storeUnavailable`): an outage
+ *                                       costs time, never a job
  *   shutting down                     → no new deliveries; in-flight work may
  *                                       finish, then is aborted and sent back
  *                                       uncounted
@@ -26,10 +29,14 @@
 import type { ConfirmChannel, ConsumeMessage } from "amqplib";
 import { backoffMs } from "./backoff.ts";
 import type { Attachable } from "./broker.ts";
+import { storeUnavailable } from "./db.ts";
 import type { Logger } from "./log.ts";
 import { InFlight } from "./shutdown.ts";
 import { sleep } from "./sleep.ts";
 import { RETRY_EXCHANGE, type WorkQueue } from "./topology.ts";
+
+/** About how long a message waits before it is tried again while the database is unreachable. */
+const STORE_RETRY_MS = 2000;
 
 /** The header holding how many attempts at a message have failed. */
 export const ATTEMPTS_HEADER = "x-linkpack-attempts";
@@ -148,6 +155,11 @@ export class Consumer<T> implements Attachable {
       if (signal.aborted) return this.sendBack(ch, m, failed, "shutting down: sent back");
       if (err instanceof Deferred) {
         await sleep(err.delayMs, signal);
+        return this.sendBack(ch, m, failed, null);
+      }
+      if (storeUnavailable(err)) {
+        spec.log.warn("the database is unreachable; will retry, not counted", { queue: spec.queue, ...spec.describe(msg), err });
+        await sleep(backoffMs(1, STORE_RETRY_MS), signal);
         return this.sendBack(ch, m, failed, null);
       }
       const n = failed + 1;

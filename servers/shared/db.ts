@@ -158,3 +158,21 @@ export function int(v: unknown, nullable = false): number | null {
   }
   return Number(v);
 }
+
+/** SQLSTATE classes and codes that mean "the database is not there right now", not "this query is wrong". */
+const UNAVAILABLE_SQLSTATE = /^(08|57P0[1-3]|53300)/;
+
+/**
+ * Whether `err` says the database cannot be reached for the moment (a
+ * connection refused, closed or timed out, the server shutting down or out
+ * of connections; SQLite's lock still held after its busy timeout), rather
+ * than that the work is wrong. The consumer runtime retries such work
+ * without counting it as a failed attempt: an outage of the database costs
+ * time, never a job.
+ */
+export function storeUnavailable(err: unknown): boolean {
+  const code = String((err as { code?: unknown; errno?: unknown } | null)?.code ?? "");
+  if (/^ERR_POSTGRES_(CONNECTION_|.*TIMEOUT)/.test(code)) return true;
+  if (code === "SQLITE_BUSY" || code === "SQLITE_LOCKED") return true;
+  return UNAVAILABLE_SQLSTATE.test(code);
+}
