@@ -47,8 +47,7 @@ export async function killBrokerNode(net: Net, victim: RabbitNode, witness: Rabb
   await until(`${witness.name} to see ${victim.name} down`, async () => !(await running()).includes(victim.name), MINUTE);
   log.note(`${witness.name} sees ${victim.name} down`);
   launch(net, victim);
-  // the CLI fails at once until the relaunched node has registered with its epmd
-  await until(`${victim.name} to start again`, () => awaitStartup(net, victim).then(() => true, () => false), 2 * MINUTE);
+  await awaitStartup(net, victim);
   await until(`${victim.name} back in the cluster`, async () => (await running()).includes(victim.name), 2 * MINUTE);
   log.note(`${victim.name} relaunched and back in the cluster`);
 }
@@ -89,11 +88,17 @@ export async function killCompressorMidArchive(net: Net, s: Shared, hosts: HostN
  * waits until the broker no longer lists a connection from it (its
  * unacknowledged deliveries went back to the queue), and puts it back.
  */
-export async function cutDownloader(net: Net, h: HostName, witness: RabbitNode, log: FaultLog): Promise<void> {
+export async function cutDownloader(net: Net, h: HostName, nodes: RabbitNode[], log: FaultLog): Promise<void> {
   const addr = ip(h);
+  // Each node lists the connections it holds itself; peer_host comes as [10,213,77,41]. A node that is down lists none.
   const fromHost = async () => {
-    const out = await ctl(net, witness, ["list_connections", "peer_host", "--formatter", "json"]);
-    return (JSON.parse(out.slice(out.indexOf("["))) as { peer_host: string }[]).filter((c) => c.peer_host === addr).length;
+    let n = 0;
+    for (const node of nodes) {
+      const out = await ctl(net, node, ["list_connections", "peer_host", "--formatter", "json"], 10).catch(() => "[]");
+      const rows = JSON.parse(out.slice(out.indexOf("["))) as { peer_host: string | number[] }[];
+      n += rows.filter((c) => (Array.isArray(c.peer_host) ? c.peer_host.join(".") : c.peer_host) === addr).length;
+    }
+    return n;
   };
   const before = await fromHost();
   if (before === 0) throw new Error(`the broker lists no connection from ${h} before the cut`);

@@ -16,6 +16,7 @@ import type { Config } from "../../servers/shared/config.ts";
 import { brokerDefinitions, RABBIT_BIN } from "../../scripts/lib/rabbitmq.ts";
 import { childEnv } from "../../scripts/lib/procs.ts";
 import type { Net } from "./netns.ts";
+import { until } from "../support/wait.ts";
 
 export const AMQP_PORT = 5672;
 export const STOMP_PORT = 15674;
@@ -83,8 +84,12 @@ export function launch(net: Net, n: RabbitNode): void {
   net.run(n.host, "rabbitmq", [`${RABBIT_BIN}/rabbitmq-server`], nodeEnv(n));
 }
 
-/** Waits until the node's application runs. */
-export const awaitStartup = (net: Net, n: RabbitNode) => ctl(net, n, ["await_startup"], 120);
+/**
+ * Waits until the node's application runs. The CLI fails at once ("node not
+ * running at all") until the node has registered with its epmd: ask again.
+ */
+export const awaitStartup = (net: Net, n: RabbitNode) =>
+  until(`${n.name} to start`, () => ctl(net, n, ["await_startup"], 120).then(() => true, () => false), 180_000);
 
 /** The Erlang VM's pid of a node (what `kill -9` of "the broker" hits). */
 export const vmPid = async (n: RabbitNode): Promise<number> => Number((await Bun.file(`${n.dir}/rabbit.pid`).text()).trim());

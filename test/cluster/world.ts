@@ -13,6 +13,7 @@ import { startCluster, type RabbitNode } from "./rabbitcluster.ts";
 import { startPostgres } from "./postgres.ts";
 import { BROKER_HOSTS, FILE_PORT, LAYOUT, PARTS, declareTopologyOnce, fileOrigin, hostConfig, makeShared, mintSecrets, startParts, type HostName, type Shared } from "./hosts.ts";
 import { until } from "../support/wait.ts";
+import { LANDED } from "./pending.ts";
 
 export interface World {
   dir: string;
@@ -58,7 +59,9 @@ export async function buildWorld(say: (s: string) => void): Promise<World> {
   await phase("topology", () => declareTopologyOnce(shared));
   await phase("linkpack parts", async () => {
     const order: HostName[][] = [["ngx1", "ngx2", "cz1", "cz2"], ["dl1", "dl2", "web1", "web2"]];
-    for (const group of order) await Promise.all(group.map((h) => startParts(net, shared, h, PARTS[h]!)));
+    // Sharing one SQLite folder, two processes opening a new database at once can meet its lock (SQLITE_BUSY): one host at a time then.
+    if (LANDED.postgresState) for (const group of order) await Promise.all(group.map((h) => startParts(net, shared, h, PARTS[h]!)));
+    else for (const h of order.flat()) await startParts(net, shared, h, PARTS[h]!);
   });
   return { dir, net, nodes, shared, pgDir, setup };
 }
