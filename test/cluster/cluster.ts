@@ -39,6 +39,7 @@ const t0 = Date.now();
 const faults = faultLog(t0, say);
 const checks: Figures["checks"] = [];
 function check(name: string, ok: boolean | "pending", detail = ""): void {
+  detail = detail.replace(/\s+/g, " ").slice(0, 600);
   checks.push({ name, ok, detail });
   say(`${ok === true ? "ok  " : ok === "pending" ? "PEND" : "FAIL"} ${name}${detail ? ` — ${detail}` : ""}`);
 }

@@ -117,8 +117,6 @@ export function hostEnv(s: Shared, h: HostName): Record<string, string> {
     COMPRESSOR_URL: ["cz1", "cz2"].map((c) => `http://${ip(c as HostName)}:3001`).join(","),
     ALLOW_PRIVATE_URLS: `${ip("files")}:${FILE_PORT}`,
     LOG_LEVEL: "info",
-    // a host cut off is noticed by its peers within seconds
-    IDLE_TIMEOUT_MS: "8000",
   };
   if (!LANDED.postgresState) env.STATE_DIR = s.sqliteState;
   return env;
@@ -193,7 +191,7 @@ export async function startParts(net: Net, s: Shared, h: HostName, parts: Part[]
   });
   if (todo.length === 0) return;
   if (LANDED.startParts) {
-    const r = await net.execAsync(h, [process.execPath, "run", "start", "--parts", todo.join(",")], childEnv(env));
+    const r = await net.execAsync(h, [process.execPath, "run", "start", "--parts", todo.join(",")], childEnv(env), ROOT);
     if (r.code !== 0) throw new Error(`bun run start --parts ${todo.join(",")} on ${h} failed:\n${r.out}`);
     return;
   }

@@ -156,8 +156,8 @@ export class Net {
   }
 
   /** Async `exec`, for long commands the test must not block on (rabbitmqctl takes seconds). */
-  async execAsync(host: string, cmd: string[], env?: Record<string, string>): Promise<{ code: number; out: string }> {
-    const p = Bun.spawn(["ip", "netns", "exec", this.host(host).ns, ...cmd], { env, stdout: "pipe", stderr: "pipe" });
+  async execAsync(host: string, cmd: string[], env?: Record<string, string>, cwd?: string): Promise<{ code: number; out: string }> {
+    const p = Bun.spawn(["ip", "netns", "exec", this.host(host).ns, ...cmd], { env, cwd, stdout: "pipe", stderr: "pipe" });
     const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     return { code, out: out + err };
   }
