@@ -4,7 +4,7 @@
  * every linkpack part) and takes it all down again. `teardown` is safe to
  * call at any point, twice, and from a signal handler.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { ROOT } from "../../servers/shared/config.ts";
 import { childEnv } from "../../scripts/lib/procs.ts";
@@ -29,9 +29,9 @@ let current: { net: Net; dir: string; keep: boolean } | null = null;
 
 /** Builds everything; on failure tears down what it made and rethrows. */
 export async function buildWorld(say: (s: string) => void): Promise<World> {
-  const swept = sweepLeftovers();
+  const swept = [...sweepLeftovers(), ...sweepFolders()];
   if (swept.length) say(`removed leftovers of an earlier run: ${swept.join(", ")}`);
-  const dir = mkdtempSync(`${tmpdir()}/linkpack-cluster-`);
+  const dir = mkdtempSync(`${tmpdir()}/${FOLDER_PREFIX}`);
   chmodSync(dir, 0o755);
   const net = new Net(`${dir}/logs`);
   current = { net, dir, keep: false };
@@ -66,7 +66,17 @@ export async function buildWorld(say: (s: string) => void): Promise<World> {
   return { dir, net, nodes, shared, pgDir, setup };
 }
 
-/** Keep the run's folder (logs) after teardown, for a failed run. */
+const FOLDER_PREFIX = "linkpack-cluster-";
+const KEPT = "KEPT";
+
+/** Folders of earlier runs that crashed (a failed run's kept logs are marked and stay). */
+function sweepFolders(): string[] {
+  return readdirSync(tmpdir())
+    .filter((n) => n.startsWith(FOLDER_PREFIX) && !existsSync(`${tmpdir()}/${n}/${KEPT}`))
+    .map((n) => (rmSync(`${tmpdir()}/${n}`, { recursive: true, force: true }), n));
+}
+
+/** Keep the run's logs after teardown, for a failed run (its data, archives and downloads still go). */
 export function keepFolder(): string | null {
   if (!current) return null;
   current.keep = true;
@@ -80,5 +90,9 @@ export function teardown(): string[] {
   current = null;
   const errors = net.teardown();
   if (!keep) rmSync(dir, { recursive: true, force: true });
+  else {
+    for (const d of ["shared", "postgres/data", ...["mq1", "mq2", "mq3"].map((m) => `rabbitmq/${m}/mnesia`)]) rmSync(`${dir}/${d}`, { recursive: true, force: true });
+    writeFileSync(`${dir}/${KEPT}`, "logs of a failed cluster test run\n");
+  }
   return errors;
 }
