@@ -268,6 +268,7 @@ async function main(): Promise<number> {
 
   // Every job ready with every file, asked alternately of both web servers.
   const notReady: string[] = [];
+  const fileStates = new Map<string, number>();
   for (const s of submitted) {
     const j = await until(`job ${s.i} to be ready on either web server`, async () => {
       const j = (await jobJson(webOrigin(webs[s.i % 2]!), s.id)) ?? (await jobJson(webOrigin(webs[(s.i + 1) % 2]!), s.id));
@@ -275,8 +276,11 @@ async function main(): Promise<number> {
     }, MINUTE).catch(() => null);
     const bad = !j ? "not finished" : j.state !== "ready" ? `${j.state}: ${j.error}` : j.files.filter((f) => f.state !== "done").map((f) => `file ${f.index} ${f.state} ${f.error}`).join("; ");
     if (bad) notReady.push(`job ${s.i} (${s.id}): ${bad}`);
+    for (const f of j?.files ?? []) if (f.state !== "done") fileStates.set(f.state, (fileStates.get(f.state) ?? 0) + 1);
   }
-  check(`every job ends ready with all ${FILES} files`, notReady.length === 0, notReady.slice(0, 5).join(" | "));
+  // a file left "downloading" in a ready job is an update the job store lost; a "failed" one, a download given up
+  const summary = [...fileStates].map(([state, n]) => `${n} files ${state}`).join(", ");
+  check(`every job ends ready with all ${FILES} files`, notReady.length === 0, `${notReady.length} jobs (${summary}); ${notReady.slice(0, 4).join(" | ")}`);
 
   const { zips, partial } = archivesOnDisk(shared.archives);
   const archiveBad: string[] = [];
@@ -355,6 +359,7 @@ async function main(): Promise<number> {
       "finished jobs re-announced": sum("re-announcing a finished job"),
     },
     faults: faults.events,
+    pending: Object.entries(LANDED).filter(([, v]) => !v).map(([k]) => k),
     checks,
   };
   say(`\n${render(figures)}`);

@@ -15,6 +15,8 @@ export interface Figures {
   setupSeconds: Record<string, number>;
   failovers: Record<string, number>;
   faults: string[];
+  /** features the run went without (test/cluster/pending.ts) */
+  pending: string[];
   checks: { name: string; ok: boolean | "pending"; detail: string }[];
 }
 
@@ -25,6 +27,7 @@ export function render(f: Figures): string {
     `${HEADING}${f.jobs} ${f.filesPerJob}-file jobs across network namespaces in ${f.wallSeconds.toFixed(0)} s`,
     "",
     `\`bun run test:cluster\` (${f.date}): 3 RabbitMQ nodes in one cluster, 1 PostgreSQL, 2 web, 2 downloaders, 2 compressors, 2 nginx + guard, 1 file host, each host a network namespace on one bridge; one shared folder for downloads and archives. Jobs go in through alternating web hosts while the faults below land.`,
+    ...(f.pending.length ? ["", `Run before these were merged (the cluster ran without them; their checks are pending): ${f.pending.join(", ")}.`] : []),
     "",
     "| figure | value |",
     "|---|---|",
