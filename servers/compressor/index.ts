@@ -1,7 +1,7 @@
 /**
  * compressor (server 3): turns each finished job into one zip behind a signed
  * link. Wiring only: HTTP intake (http.ts) → compress queue → consumer.ts →
- * job.ts (zipwriter.ts, archive.ts, finishedjobs.ts).
+ * job.ts (zipwriter.ts with deflatepool.ts, archive.ts, finishedjobs.ts).
  */
 import { loadConfig } from "../shared/config.ts";
 import { Broker } from "../shared/broker.ts";
@@ -16,6 +16,7 @@ import { internalToken, linkSecret } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
 import { COMPRESS_QUEUE, PROGRESS_EXCHANGE, RETRY_EXCHANGE, WORK_EXCHANGE, keys } from "../shared/topology.ts";
 import { clearPartials } from "./archive.ts";
+import { closeSharedPool, sharedPool } from "./deflatepool.ts";
 import { compressConsumer } from "./consumer.ts";
 import { compressorApp } from "./http.ts";
 import { cancelJob, compressJob, failJob, type JobDeps } from "./job.ts";
@@ -26,6 +27,8 @@ const config = loadConfig();
 const log = createLogger("compressor", config.LOG_LEVEL);
 keepLogUnder(config.LOG_MAX_BYTES);
 const records = new FinishedJobs(config);
+// the deflate threads start now, not on the first job
+const pool = sharedPool();
 const removed = await clearPartials(config);
 if (removed > 0) log.info("removed partial archives left by a previous run", { removed });
 
@@ -74,12 +77,13 @@ const sweepNow = () => {
 };
 const sweeper = setInterval(sweepNow, config.SWEEP_INTERVAL_SECONDS * 1000);
 sweepNow();
-log.info("ready", { http: `${config.HOST}:${server.port}` });
+log.info("ready", { http: `${config.HOST}:${server.port}`, deflateThreads: pool.size });
 
 onShutdown(log, [
   ["stop HTTP intake", () => server.stop()],
   ["stop sweeping", () => (clearInterval(sweeper), sweeping)],
   // the current job may finish; an unfinished one goes back to the queue
   ["finish or hand back the current job", () => consumer.stop(15_000)],
+  ["close the deflate threads", () => closeSharedPool()],
   ["close broker", () => broker.close()],
 ]);
