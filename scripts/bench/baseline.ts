@@ -96,7 +96,7 @@ export interface FloorRun {
   linkMs: number;
   /** `curl --parallel` of every URL into a folder, alone */
   downloadMs: number;
-  /** the downloaded files' bytes written once into one new file (1 MiB reads and writes, no compression) and fsynced, alone */
+  /** the downloaded files' bytes written once into one new file (1 MiB reads and writes, no compression, a background datasync every 32 MiB as linkpack does) and fsynced, alone */
   archiveMs: number;
 }
 
@@ -116,15 +116,22 @@ export async function runFloor(urls: string[], env: BaselineEnv): Promise<FloorR
     const fh = await open(out, "wx");
     try {
       const buf = new Uint8Array(1024 * 1024);
+      // the same early write-back as linkpack's zip writer: a background datasync every 32 MiB
+      let written = 0, synced = 0;
+      let syncing: Promise<void> | null = null;
       for (const name of readdirSync(dir).sort()) {
         const src = await open(`${dir}/${name}`, "r");
         try {
-          for (let n; (n = (await src.read(buf, 0, buf.length, null)).bytesRead) > 0; )
+          for (let n; (n = (await src.read(buf, 0, buf.length, null)).bytesRead) > 0; ) {
             for (let off = 0; off < n; ) off += (await fh.write(buf, off, n - off)).bytesWritten;
+            written += n;
+            if (!syncing && written - synced >= 32 * 1024 * 1024) (synced = written), (syncing = fh.datasync().finally(() => (syncing = null)));
+          }
         } finally {
           await src.close();
         }
       }
+      await syncing;
       await fh.sync();
     } finally {
       await fh.close();

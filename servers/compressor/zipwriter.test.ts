@@ -166,6 +166,17 @@ describe("writeZip", () => {
     expect(pool.workers).toBe(0);
   }, 30_000);
 
+  test("an archive past the background-sync step (32 MiB) is whole and right", async () => {
+    const sources = [file("a.dat", bytes(20 * 1024 * 1024, "random", 5)), file("b.dat", bytes(30 * 1024 * 1024 + 3, "random", 6)), file("c.txt", bytes(1_000_000, "text", 7))];
+    const out = `${dir}/synced.zip`;
+    const res = await writeZip(out, sources);
+    expect(res.bytes).toBe(Bun.file(out).size);
+    expect(res.bytes).toBeGreaterThan(50 * 1024 * 1024);
+    const { testCode, testOut } = inspect(out);
+    expect(testCode, testOut).toBe(0);
+    rmSync(out);
+  }, 60_000);
+
   test("the shared pool is made on first use and closing it ends its workers (the compressor's shutdown)", async () => {
     const p = sharedPool();
     expect(p.workers).toBeGreaterThan(0);
