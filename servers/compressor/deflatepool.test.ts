@@ -5,6 +5,7 @@ import { inflateRawSync } from "node:zlib";
 import { crc32 } from "node:zlib";
 import { STREAM_END } from "./deflate.ts";
 import { DeflatePool, DeflateWorkerFailed } from "./deflatepool.ts";
+import { until } from "../../test/support/wait.ts";
 
 const dir = mkdtempSync(`${tmpdir()}/deflatepool-`);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -78,10 +79,24 @@ describe("DeflatePool", () => {
     }
   });
 
+  test("workers start on first need, at most `size`, and end when idle", async () => {
+    const pool = new DeflatePool(2, undefined, 50);
+    try {
+      expect(pool.workers).toBe(0);
+      const all = Promise.all(Array.from({ length: 5 }, (_, i) => pool.deflate("whole", text(300_000, i))));
+      expect(pool.workers).toBe(2);
+      await all;
+      await until("the idle workers to end", () => pool.workers === 0);
+      await expect(pool.deflate("chunk", text(1000, 1))).resolves.toMatchObject({ crc: null }); // and start again
+    } finally {
+      await pool.close();
+    }
+  });
+
   test("close ends every worker, fails what is queued, and is idempotent", async () => {
     const pool = new DeflatePool(2);
-    expect(pool.workers).toBe(2);
     const queued = Array.from({ length: 6 }, (_, i) => pool.deflate("whole", text(2_000_000, i)).catch((e: unknown) => e));
+    expect(pool.workers).toBe(2);
     await pool.close();
     await pool.close();
     expect(pool.workers).toBe(0);

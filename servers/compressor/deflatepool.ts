@@ -6,9 +6,11 @@
  * in order when every worker is busy. The caller bounds how much it sends at
  * once (zipwriter.ts keeps a few MiB in flight), so memory stays flat.
  *
- * A worker that dies fails only its own task (DeflateWorkerFailed) and is
- * replaced; `close()` ends every worker and fails what is left. Idle workers
- * do not keep the process alive.
+ * Workers start on first need (an archive of stored files never starts one)
+ * and end after IDLE_MS without work, so an idle or storing compressor keeps
+ * no thread's memory. A worker that dies fails only its own task
+ * (DeflateWorkerFailed); `close()` ends every worker and fails what is left.
+ * Idle workers do not keep the process alive.
  */
 import { availableParallelism } from "node:os";
 
@@ -48,7 +50,12 @@ interface Pending {
 interface Slot {
   worker: Worker;
   busy: Pending | null;
+  /** ends the worker once it has been idle IDLE_MS */
+  idleTimer: ReturnType<typeof setTimeout> | null;
 }
+
+/** A worker with nothing to do for this long ends (a new one starts on the next task). */
+const IDLE_MS = 10_000;
 
 const WORKER_URL = new URL("./deflateworker.ts", import.meta.url);
 
@@ -61,13 +68,11 @@ export class DeflatePool {
   private nextId = 1;
   private closed = false;
 
-  /** `size` workers running `workerUrl` (deflateworker.ts; another script in tests). */
-  constructor(readonly size = availableParallelism(), private readonly workerUrl: URL | string = WORKER_URL) {
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
-  }
+  /** Up to `size` workers running `workerUrl` (deflateworker.ts; another script in tests), started as needed. */
+  constructor(readonly size = availableParallelism(), private readonly workerUrl: URL | string = WORKER_URL, private readonly idleMs = IDLE_MS) {}
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(this.workerUrl), busy: null };
+    const slot: Slot = { worker: new Worker(this.workerUrl), busy: null, idleTimer: null };
     holdOpen(slot.worker, false);
     slot.worker.onmessage = (e: MessageEvent<DeflateReply>) => this.done(slot, e.data);
     slot.worker.onerror = (e) => this.died(slot, e.message || "deflate worker failed");
@@ -85,10 +90,14 @@ export class DeflatePool {
   }
 
   private pump(): void {
-    for (const slot of this.slots) {
-      if (slot.busy) continue;
-      const p = this.queue.shift();
-      if (!p) return;
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => !s.busy);
+      if (!slot) {
+        if (this.slots.length >= this.size) return;
+        this.slots.push((slot = this.spawn()));
+      }
+      const p = this.queue.shift()!;
+      if (slot.idleTimer) clearTimeout(slot.idleTimer), (slot.idleTimer = null);
       slot.busy = p;
       holdOpen(slot.worker, true);
       // the input's own buffer is moved; a view of part of a larger buffer is copied first
@@ -106,6 +115,15 @@ export class DeflatePool {
       else p.reject(new DeflateWorkerFailed(`deflate failed: ${reply.error}`));
     }
     this.pump();
+    if (!slot.busy) (slot.idleTimer = setTimeout(() => this.retire(slot), this.idleMs)).unref();
+  }
+
+  /** Ends a worker that had nothing to do for a while. */
+  private retire(slot: Slot): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0 || slot.busy) return;
+    this.slots.splice(i, 1);
+    slot.worker.terminate();
   }
 
   /** A worker died: its task fails, a new worker takes its place (unless the pool is closing). */
@@ -114,11 +132,11 @@ export class DeflatePool {
     if (i < 0) return; // already replaced (error, then close)
     const p = slot.busy;
     slot.busy = null;
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    this.slots.splice(i, 1);
     slot.worker.terminate();
-    if (this.closed) this.slots.splice(i, 1);
-    else this.slots[i] = this.spawn();
     p?.reject(new DeflateWorkerFailed(why));
-    if (!this.closed) this.pump();
+    if (!this.closed) this.pump(); // a new worker takes the next task
   }
 
   /** Ends every worker; tasks not done fail. Idempotent. */
@@ -130,6 +148,7 @@ export class DeflatePool {
     for (const s of slots) {
       s.busy?.reject(new DeflateWorkerFailed("the deflate pool is closed"));
       s.busy = null;
+      if (s.idleTimer) clearTimeout(s.idleTimer);
       s.worker.terminate();
     }
   }

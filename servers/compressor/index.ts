@@ -27,7 +27,7 @@ const config = loadConfig();
 const log = createLogger("compressor", config.LOG_LEVEL);
 keepLogUnder(config.LOG_MAX_BYTES);
 const records = new FinishedJobs(config);
-// the deflate threads start now, not on the first job
+// the deflate threads: started when a job first has a file to deflate, ended when idle
 const pool = sharedPool();
 const removed = await clearPartials(config);
 if (removed > 0) log.info("removed partial archives left by a previous run", { removed });
