@@ -103,4 +103,19 @@ describe("DeflatePool", () => {
     for (const r of await Promise.all(queued)) expect(r).toBeInstanceOf(DeflateWorkerFailed);
     await expect(pool.deflate("whole", text(100, 1))).rejects.toBeInstanceOf(DeflateWorkerFailed);
   });
+
+  test("a process whose pool is closed, or only idle, exits by itself: no worker is left holding it", async () => {
+    const mod = JSON.stringify(new URL("./deflatepool.ts", import.meta.url).pathname);
+    for (const close of [true, false]) {
+      const script = `${dir}/exit-${close}.ts`;
+      writeFileSync(script, `
+        import { closeSharedPool, sharedPool } from ${mod};
+        const d = await sharedPool().deflate("whole", new TextEncoder().encode("abc".repeat(10000)));
+        console.log(d.out.length > 0 ? "deflated" : "empty");
+        ${close ? "await closeSharedPool(); console.log('closed');" : ""}`);
+      const p = Bun.spawn([process.execPath, script], { stdout: "pipe", stderr: "pipe" });
+      expect(await p.exited).toBe(0);
+      expect(await new Response(p.stdout).text()).toBe(close ? "deflated\nclosed\n" : "deflated\n");
+    }
+  }, 30_000);
 });
