@@ -110,9 +110,9 @@ const dosSafe = (d: Date) => (d.getFullYear() >= 1980 && d.getFullYear() <= 2099
 type Bytes = Uint8Array<ArrayBuffer>;
 const EMPTY: Bytes = new Uint8Array(0);
 
-/** Reads up to `max` bytes at the file position into a fresh buffer; returns what was read. */
-async function readChunk(fh: FileHandle, max: number): Promise<Bytes> {
-  const buf = new Uint8Array(max);
+/** Reads up to `max` bytes at the file position into `reuse` (if it is big enough) or a fresh buffer; returns what was read. */
+async function readChunk(fh: FileHandle, max: number, reuse?: Bytes): Promise<Bytes> {
+  const buf = reuse && reuse.length >= max ? reuse : new Uint8Array(max);
   let n = 0;
   while (n < max) {
     const { bytesRead } = await fh.read(buf, n, max - n, null);
@@ -195,6 +195,10 @@ async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: DeflatePool, opts:
     opts.onProgress?.(counter.done);
   } else {
     const inflight: Promise<{ input: Bytes; out: Bytes }>[] = [];
+    // Chunk buffers are used again once written (or back from the pool): a 1 GiB file
+    // churns through a few buffers, not a thousand that wait for the garbage collector.
+    const spare: Bytes[] = [];
+    const recycle = (b: Bytes) => b.buffer.byteLength === CHUNK && spare.length <= CHUNKS_AHEAD && spare.push(new Uint8Array(b.buffer));
     let chunk = r.first;
     for (;;) {
       opts.signal?.throwIfAborted();
@@ -202,13 +206,14 @@ async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: DeflatePool, opts:
         size += chunk.length;
         crc = crc32(chunk, crc);
         inflight.push(r.method === "deflate" ? pool.deflate("chunk", chunk) : Promise.resolve({ input: chunk, out: chunk }));
-        chunk = await readChunk(r.fh, CHUNK);
+        chunk = await readChunk(r.fh, CHUNK, spare.pop());
       }
       const piece = inflight.shift();
       if (!piece) break;
       const { input, out } = await piece;
       compressed += out.length;
       await emit(out, input.length);
+      recycle(input);
     }
     const tail = r.method === "deflate" ? STREAM_END : EMPTY;
     compressed += tail.length;
