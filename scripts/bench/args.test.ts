@@ -2,12 +2,12 @@ import { describe, expect, test } from "bun:test";
 import { parseArgs, UsageError } from "./args.ts";
 
 describe("bench arguments", () => {
-  test("defaults: 5 rounds, every corpus, 50 jobs, every section", () => {
-    expect(parseArgs([])).toMatchObject({ rounds: 5, corpora: ["photos", "text", "big"], jobs: 50, throughput: true, events: true, soak: true, soakJobs: 2000, out: "BENCHMARKS.md" });
+  test("defaults: 5 rounds, every corpus, 200 jobs, every section", () => {
+    expect(parseArgs([])).toMatchObject({ rounds: 5, corpora: ["photos", "text", "big"], jobs: 200, throughput: true, events: true, soak: true, soakJobs: 2000, out: "BENCHMARKS.md" });
   });
 
   test("--quick: 2 rounds, no big; explicit options still win", () => {
-    expect(parseArgs(["--quick"])).toMatchObject({ rounds: 2, corpora: ["photos", "text"], soakJobs: 600 });
+    expect(parseArgs(["--quick"])).toMatchObject({ rounds: 2, corpora: ["photos", "text"], jobs: 20, soakJobs: 600 });
     expect(parseArgs(["--quick", "--soak-jobs", "50"])).toMatchObject({ soakJobs: 50 });
     expect(parseArgs(["--quick", "--rounds", "3", "--corpus", "big,photos"])).toMatchObject({ rounds: 3, corpora: ["photos", "big"] });
   });

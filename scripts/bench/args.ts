@@ -3,8 +3,8 @@
  * Command line of `bun run bench`:
  *   --rounds N            rounds per corpus (default 5; --quick: 2)
  *   --corpus a,b          corpora among photos,text,big (default all; --quick: photos,text)
- *   --quick               fast smoke run: 2 rounds, no big, 10 concurrent jobs
- *   --jobs N              concurrent jobs in the throughput section (default 50)
+ *   --quick               fast smoke run: 2 rounds, no big, 20 concurrent jobs
+ *   --jobs N              concurrent jobs in the throughput section (default 200; --quick: 20)
  *   --soak-jobs N         jobs in the soak (default 2000; --quick: 600)
  *   --skip s,t            sections to leave out: throughput, events, soak
  *   --out FILE            report path (default BENCHMARKS.md)
@@ -31,7 +31,7 @@ export class UsageError extends Error {
 
 export function parseArgs(argv: string[]): Args {
   const quick = argv.includes("--quick");
-  const a: Args = { rounds: quick ? 2 : 5, corpora: quick ? ["photos", "text"] : [...CORPUS_NAMES], jobs: quick ? 10 : 50, throughput: true, events: true, soak: true, soakJobs: quick ? 600 : 2000, out: "BENCHMARKS.md", render: false, raw: argv.join(" ") };
+  const a: Args = { rounds: quick ? 2 : 5, corpora: quick ? ["photos", "text"] : [...CORPUS_NAMES], jobs: quick ? 20 : 200, throughput: true, events: true, soak: true, soakJobs: quick ? 600 : 2000, out: "BENCHMARKS.md", render: false, raw: argv.join(" ") };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const value = () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { BaselineRun } from "./baseline.ts";
+import type { BaselineRun, FloorRun } from "./baseline.ts";
 import type { LinkpackRun } from "./linkpack.ts";
 import { renderReport } from "./report.ts";
 import type { BenchResults, CorpusResult, ProcUsage, SoakResult } from "./results.ts";
@@ -18,8 +18,9 @@ const bl = (kind: BaselineRun["kind"], linkMs: number, archiveBytes: number): Ba
   kind, linkMs, downloadedMs: linkMs + 10, archiveBytes,
   phases: { curlMs: 10, zipMs: linkMs - 10, signMs: 0, fetchMs: 10 }, cpuMs: { curl: 10, zip: linkMs },
 });
-const corpus = (name: CorpusResult["corpus"], lpRuns: LinkpackRun[], zip: BaselineRun[], peak = 80): CorpusResult => ({
-  corpus: name, files: 10, totalBytes: 20e6, linkpack: lpRuns,
+const floor = (linkMs: number): FloorRun => ({ linkMs, downloadMs: linkMs / 2, archiveMs: linkMs / 2 });
+const corpus = (name: CorpusResult["corpus"], lpRuns: LinkpackRun[], zip: BaselineRun[], peak = 80, floorMs = 100): CorpusResult => ({
+  corpus: name, files: 10, totalBytes: 20e6, linkpack: lpRuns, floor: [floor(floorMs), floor(floorMs + 10), floor(floorMs - 10)],
   baselines: name === "big" ? { zip0: zip } : { zip, "zip-n": zip }, gzip: name === "big" ? [] : [{ ms: 1000, cpuMs: 1000 }], usage: usage(peak),
 });
 
@@ -37,9 +38,12 @@ const results = (bigPeak: number): BenchResults => ({
   corpora: [
     corpus("photos", [lp(200, 1000, 20), lp(220, 1000, 20), lp(210, 1000, 20)], [bl("zip", 300, 995), bl("zip", 320, 995), bl("zip", 310, 995)]),
     corpus("text", [lp(900, 1030, 1500), lp(900, 1030, 1500), lp(900, 1030, 1500)], [bl("zip", 1000, 1000), bl("zip", 1000, 1000), bl("zip", 1000, 1000)]),
-    corpus("big", [lp(8000, 5, 100), lp(8000, 5, 100), lp(8000, 5, 100)], [bl("zip0", 7000, 5), bl("zip0", 7000, 5), bl("zip0", 7000, 5)], bigPeak),
+    corpus("big", [lp(8000, 5, 100), lp(8000, 5, 100), lp(8000, 5, 100)], [bl("zip0", 7000, 5), bl("zip0", 7000, 5), bl("zip0", 7000, 5)], bigPeak, 7200),
   ],
-  throughput: { jobs: 50, files: 10, wallMs: 10_000, linkMs: Array.from({ length: 50 }, (_, i) => 1000 + i * 100), phases: [{ queue: 1, download: 2, handoff: 3, compress: 4 }], failures: [], usage: usage(90) },
+  throughput: {
+    jobs: 50, files: 10, wallMs: 10_000, linkMs: Array.from({ length: 50 }, (_, i) => 1000 + i * 100), phases: [{ queue: 1, download: 2, handoff: 3, compress: 4 }], failures: [], usage: usage(90),
+    pipeline: { parallel: 8, wallMs: 11_000, jobMs: Array.from({ length: 50 }, () => 1700) },
+  },
   events: [{
     corpus: "photos", intervals: { on: 100, off: 86_400_000, unthrottled: 0 }, repeats: 3,
     modes: {
@@ -55,10 +59,18 @@ describe("targets and report", () => {
   test("each target is judged from the medians", () => {
     const v = verdicts(results(120));
     expect(v.map((x) => x.met)).toEqual([true, false, true, true, true, true]);
-    expect(v[1]!.measured).toContain("archive +3.0%"); // text: 1030 vs 1000 bytes, over 2%
-    expect(v[1]!.measured).toContain("zip step 0.67x"); // 13.3 MB/s vs gzip's 20 MB/s
-    expect(v[3]!.measured).toContain("5.00 jobs/s");
+    expect(v[0]!.measured).toContain("0.68x"); // photos: 210 vs zip -n's 310 ms
+    expect(v[1]!.measured).toContain("0.90x"); // text: 900 vs zip -r's 1000 ms, above 0.30x
+    expect(v[1]!.measured).toContain("archive +3.0%"); // and 1030 vs 1000 bytes: larger
+    expect(v[2]!.measured).toContain("1.11x of the floor"); // big: 8000 vs the floor's 7200 ms
+    expect(v[3]!.measured).toContain("0.91x of the pipeline (10.00 vs 11.00 s)");
+    expect(v[3]!.measured).toContain("p95 POST → link 5.70 s");
     expect(verdicts(results(200))[2]!.met).toBe(false); // compressor above 150 MB; the broker's 300 MB does not count
+    const slow = results(120);
+    slow.throughput!.pipeline!.wallMs = 9000;
+    expect(verdicts(slow)[3]!.met).toBe(false); // slower than the pipeline
+    slow.corpora[2]!.floor = slow.corpora[2]!.floor.map((f) => ({ ...f, linkMs: 6000 }));
+    expect(verdicts(slow)[2]!.met).toBe(false); // 1.33x the floor
   });
 
   test("a soak passes only if what is kept levels off under load and every job is done", () => {
@@ -80,6 +92,9 @@ describe("targets and report", () => {
     expect(md).toContain("❌ no");
     for (const h of ["## photos", "## text", "## big", "## Throughput", "## Progress events on vs off", "## Memory and CPU"]) expect(md).toContain(h);
     expect(md).toContain("not run (incompressible, stored)");
+    expect(md).toContain("| floor: download alone + write and fsync alone | 0.10 (0.09–0.11) |");
+    expect(md).toContain("× floor");
+    expect(md).toContain("| curl --parallel + zip -n + fsync (8 at once) | 50/50 | 11.00 |");
   });
 
   test("sections that did not run say so", () => {

@@ -3,7 +3,7 @@
  * The shape of one benchmark run's results, as measured by runner.ts,
  * saved to `.bench/results.json` and rendered by report.ts.
  */
-import type { BaselineKind, BaselineRun } from "./baseline.ts";
+import type { BaselineKind, BaselineRun, FloorRun } from "./baseline.ts";
 import type { CorpusName } from "./corpora.ts";
 import type { LinkpackRun, Phases } from "./linkpack.ts";
 import type { Measured, StackSample } from "./procstats.ts";
@@ -21,6 +21,8 @@ export interface CorpusResult {
   totalBytes: number;
   linkpack: LinkpackRun[];
   baselines: Partial<Record<BaselineKind, BaselineRun[]>>;
+  /** the floor measured in the same rounds (download alone + write and fsync the bytes alone) */
+  floor: FloorRun[];
   /** `gzip -6 -c FILES > /dev/null` runs */
   gzip: { ms: number; cpuMs: number }[];
   usage: ProcUsage;
@@ -37,6 +39,8 @@ export interface ThroughputResult {
   phases: Phases[];
   failures: string[];
   usage: ProcUsage;
+  /** the same jobs by the best hand-made pipeline (curl --parallel + zip -n + fsync), `parallel` at once */
+  pipeline?: { parallel: number; wallMs: number; jobMs: number[] };
 }
 
 export const EVENT_MODES = ["on", "off", "unthrottled"] as const;

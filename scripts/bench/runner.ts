@@ -5,7 +5,7 @@
  * reports the stack's peak RSS and CPU. (Events on/off: eventsbench.ts.)
  */
 import type { Config } from "../../servers/shared/config.ts";
-import { gzipReference, runBaseline, type BaselineEnv, type BaselineKind } from "./baseline.ts";
+import { gzipReference, runBaseline, runFloor, runPipelineJobs, type BaselineEnv, type BaselineKind } from "./baseline.ts";
 import type { Corpus } from "./corpora.ts";
 import type { EventHub } from "./events.ts";
 import { runJob } from "./linkpack.ts";
@@ -46,7 +46,7 @@ export async function warmUp(ctx: Ctx, c: Corpus): Promise<void> {
 
 /** `rounds` rounds of linkpack, then each baseline, then gzip -6 (not for big: stored, and 40 s of gzip on random bytes). */
 export async function measureCorpus(ctx: Ctx, c: Corpus, rounds: number): Promise<CorpusResult> {
-  const res: CorpusResult = { corpus: c.name, files: c.files.length, totalBytes: c.totalBytes, linkpack: [], baselines: {}, gzip: [], usage: null! };
+  const res: CorpusResult = { corpus: c.name, files: c.files.length, totalBytes: c.totalBytes, linkpack: [], baselines: {}, floor: [], gzip: [], usage: null! };
   const urls = urlsOf(ctx, c);
   const [, usage] = await measured(ctx, async () => {
     for (let r = 0; r < rounds; r++) {
@@ -58,6 +58,9 @@ export async function measureCorpus(ctx: Ctx, c: Corpus, rounds: number): Promis
         (res.baselines[kind] ??= []).push(b);
         line += `, ${kind} ${secs(b.linkMs)}`;
       }
+      const f = await runFloor(urls, ctx.baseline);
+      res.floor.push(f);
+      line += `, floor ${secs(f.linkMs)}`;
       if (c.name !== "big") res.gzip.push(await gzipReference(c.files.map((f) => `${c.dir}/${f.name}`)));
       ctx.say(line);
     }
@@ -66,7 +69,13 @@ export async function measureCorpus(ctx: Ctx, c: Corpus, rounds: number): Promis
   return res;
 }
 
-/** `n` jobs of corpus `c` submitted at once; time to link of each. */
+/** How many jobs at once the hand-made pipeline runs in the throughput section. */
+export const PIPELINE_PARALLEL = 8;
+
+/**
+ * `n` jobs of corpus `c` submitted at once (time to link of each), then the
+ * same `n` jobs by the hand-made pipeline, PIPELINE_PARALLEL at once.
+ */
 export async function measureThroughput(ctx: Ctx, c: Corpus, n: number): Promise<ThroughputResult> {
   const urls = urlsOf(ctx, c);
   const [settled, usage] = await measured(ctx, () =>
@@ -75,5 +84,10 @@ export async function measureThroughput(ctx: Ctx, c: Corpus, n: number): Promise
   const ok = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failures = settled.flatMap((s) => (s.status === "rejected" ? [String(s.reason)] : []));
   ctx.say(`  ${n} concurrent ${c.name} jobs: ${ok.length} done in ${secs(usage.wallMs)}`);
-  return { jobs: n, files: c.files.length, wallMs: usage.wallMs, linkMs: ok.map((r) => r.linkMs), phases: ok.map((r) => r.phases), failures, usage };
+  const pipe = await runPipelineJobs(urls, ctx.baseline, n, PIPELINE_PARALLEL);
+  ctx.say(`  the same ${n} jobs by curl --parallel + zip -n + fsync, ${PIPELINE_PARALLEL} at once: ${secs(pipe.wallMs)}`);
+  return {
+    jobs: n, files: c.files.length, wallMs: usage.wallMs, linkMs: ok.map((r) => r.linkMs), phases: ok.map((r) => r.phases), failures, usage,
+    pipeline: { parallel: PIPELINE_PARALLEL, ...pipe },
+  };
 }

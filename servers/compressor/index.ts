@@ -1,8 +1,9 @@
 /**
  * compressor (server 3): turns each finished job into one zip behind a signed
  * link. Wiring only: HTTP intake (http.ts) → compress queue → consumer.ts →
- * job.ts (claims.ts, zipwriter.ts, archive.ts, shared/finishedjobs.ts). Any number
- * may run, on several machines sharing the database and the folders.
+ * job.ts (claims.ts, zipwriter.ts with deflatepool.ts, archive.ts,
+ * shared/finishedjobs.ts). Any number may run, on several machines sharing
+ * the database and the folders.
  */
 import { loadConfig } from "../shared/config.ts";
 import { Broker } from "../shared/broker.ts";
@@ -18,6 +19,7 @@ import { internalToken, linkSecret } from "../shared/secrets.ts";
 import { onShutdown } from "../shared/shutdown.ts";
 import { PROGRESS_EXCHANGE, WORK_EXCHANGE, keys, queues, serverNeeds } from "../shared/topology.ts";
 import { clearPartials } from "./archive.ts";
+import { closeSharedPool, sharedPool } from "./deflatepool.ts";
 import { compressConsumer } from "./consumer.ts";
 import { compressorApp } from "./http.ts";
 import { cancelJob, compressJob, failJob, type JobDeps } from "./job.ts";
@@ -31,6 +33,8 @@ keepLogUnder(config.LOG_MAX_BYTES);
 const db = await openDb(config.STATE_DIR, "compressor", config.DATABASE_URL);
 const records = await FinishedJobs.open(db, legacyRecordsDir(config.STATE_DIR));
 const claims = await Claims.open(db);
+// the deflate threads: started when a job first has a file to deflate, ended when idle
+const pool = sharedPool();
 // Partial archives of no live claim were left by a compressor that died (here or on another machine sharing ARCHIVES_DIR).
 const removed = await clearPartials(config, await claims.live());
 if (removed > 0) log.info("removed partial archives left by a previous run", { removed });
@@ -83,13 +87,14 @@ const sweepNow = () => {
 };
 const sweeper = setInterval(sweepNow, config.SWEEP_INTERVAL_SECONDS * 1000);
 sweepNow();
-log.info("ready", { http: `${config.HOST}:${server.port}` });
+log.info("ready", { http: `${config.HOST}:${server.port}`, deflateThreads: pool.size });
 
 onShutdown(log, [
   ["stop HTTP intake", () => server.stop()],
   ["stop sweeping", () => (clearInterval(sweeper), sweeping)],
   // the current job may finish; an unfinished one goes back to the queue
   ["finish or hand back the current job", () => consumer.stop(15_000)],
+  ["close the deflate threads", () => closeSharedPool()],
   ["close broker", () => broker.close()],
   ["close the store", () => db.close()],
 ]);

@@ -36,3 +36,26 @@ test("a lost in-between event does not stop the rest", async () => {
   await p.finish();
   expect(sent).toEqual([0, 70, 100]);
 });
+
+test("the work does not wait for 0's confirm, but finish does, and fails if 0 was never confirmed", async () => {
+  const confirms: (() => void)[] = [];
+  const sent: number[] = [];
+  const p = new Progress(100, (percent) => new Promise<void>((resolve) => confirms.push(() => (sent.push(percent), resolve()))), 0);
+  let started = false;
+  void p.start().then(() => (started = true));
+  await Bun.sleep(1);
+  expect(started).toBe(true); // returned before the broker confirmed 0
+  let finished = false;
+  const f = p.finish().then(() => (finished = true));
+  await Bun.sleep(1);
+  expect(finished).toBe(false);
+  confirms.shift()!(); // 0 confirmed; 100 is published after it
+  await Bun.sleep(1);
+  confirms.shift()!();
+  await f;
+  expect(sent).toEqual([0, 100]);
+
+  const lost = new Progress(100, (percent) => (percent === 0 ? Promise.reject(new Error("broker gone")) : Promise.resolve()), 0);
+  await lost.start();
+  await expect(lost.finish()).rejects.toThrow("broker gone");
+});

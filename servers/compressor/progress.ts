@@ -2,11 +2,15 @@
  * @module progress
  * Compression progress of one job as percent of input bytes: 0 first, 100
  * last, at most one event per interval in between, never going back. Events
- * are published one after another (a chain), so they arrive in order.
+ * are published one after another (a chain), so they arrive in order. The
+ * work does not wait for the first event's confirm (a broker round trip per
+ * job): it is confirmed while the archive is written, and `finish` fails if
+ * it never was.
  */
 
 export class Progress {
   private chain: Promise<void> = Promise.resolve();
+  private started: Promise<void> = Promise.resolve();
   private last = -1;
   private lastAt = 0;
 
@@ -26,9 +30,11 @@ export class Progress {
     return sent;
   }
 
-  /** Publishes 0 and waits for it. */
+  /** Queues 0, the first event, and returns at once; `finish` waits for its confirm. */
   start(): Promise<void> {
-    return this.send(0);
+    this.started = this.send(0);
+    this.started.catch(() => {}); // seen by finish
+    return Promise.resolve();
   }
 
   /** Notes `done` bytes processed; publishes if the percent moved and the interval passed. Never 100 before `finish`. */
@@ -37,9 +43,10 @@ export class Progress {
     if (percent > this.last && this.now() - this.lastAt >= this.intervalMs) this.send(percent);
   }
 
-  /** Publishes 100 after everything before it and waits for it. */
+  /** Publishes 100 after everything before it and waits for it (and for 0: an unconfirmed first event fails here). */
   finish(): Promise<void> {
-    return this.send(100);
+    const last = this.send(100);
+    return this.started.then(() => last);
   }
 
   /** Resolves once everything queued so far went out (or failed). */

@@ -3,14 +3,30 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { unzipSync } from "fflate";
 import { photos } from "../../test/support/fixtures.ts";
+import { readdirSync, readlinkSync } from "node:fs";
 import { ArchiveTooLarge } from "./errors.ts";
+import { closeSharedPool, DeflatePool, DeflateWorkerFailed, sharedPool } from "./deflatepool.ts";
 import { writeZip, type ZipSource } from "./zipwriter.ts";
 
 let dir = "";
 beforeAll(() => {
   dir = mkdtempSync(`${tmpdir()}/zipwriter-`);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await closeSharedPool();
+});
+
+/** Files under the test folder this process has open. */
+const openHere = () =>
+  readdirSync("/proc/self/fd").flatMap((fd) => {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      return target.startsWith(dir) ? [target] : [];
+    } catch {
+      return [];
+    }
+  });
 
 /** Deterministic bytes: `random` ones do not compress, others are CSV-like text. */
 function bytes(n: number, kind: "random" | "text", seed = 1): Uint8Array {
@@ -111,5 +127,61 @@ describe("writeZip", () => {
   test("never overwrites an existing file", async () => {
     writeFileSync(`${dir}/e.zip`, "keep");
     await expect(writeZip(`${dir}/e.zip`, [file("y.txt", bytes(10, "text"))])).rejects.toThrow();
+  });
+
+  test("entries stay in order when small files finish deflating before big ones; every byte and CRC right", async () => {
+    const pool = new DeflatePool(2);
+    try {
+      const sizes = [6_000_000, 2_000, 3_000_000, 500, 9_000_000, 70_000, 1_500_000, 100, 4_000_000, 300_000, 20_000, 2_500_000];
+      const sources = sizes.map((n, i) => file(`part-${String(i).padStart(2, "0")}.csv`, bytes(n, "text", 10 + i)));
+      const out = `${dir}/order.zip`;
+      const res = await writeZip(out, sources, { pool });
+      expect(res.entries.map((e) => e.name)).toEqual(sources.map((s) => s.name));
+      const got = unzipSync(new Uint8Array(await Bun.file(out).arrayBuffer()));
+      expect(Object.keys(got)).toEqual(sources.map((s) => s.name));
+      const { crc32 } = await import("node:zlib");
+      for (const [i, s] of sources.entries()) {
+        expect(Buffer.from(got[s.name]!).equals(Buffer.from(s.data))).toBe(true);
+        expect(res.entries[i]!.crc32).toBe(crc32(s.data) >>> 0);
+      }
+      expect(inspect(out).testCode).toBe(0);
+    } finally {
+      await pool.close();
+    }
+  }, 30_000);
+
+  test("a deflate worker that dies fails the write cleanly: the error says so, no file is left open", async () => {
+    const dies = `${dir}/dies.ts`;
+    writeFileSync(dies, "self.onmessage = () => process.exit(3);");
+    const pool = new DeflatePool(2, dies);
+    try {
+      const sources = [file("a.csv", bytes(400_000, "text", 1)), file("b.csv", bytes(20 * 1024 * 1024, "text", 2)), file("c.csv", bytes(300_000, "text", 3))];
+      const err = await writeZip(`${dir}/dies.zip`, sources, { pool }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DeflateWorkerFailed);
+      expect(openHere()).toEqual([]);
+    } finally {
+      await pool.close();
+    }
+    expect(pool.workers).toBe(0);
+  }, 30_000);
+
+  test("an archive past the background-sync step (32 MiB) is whole and right", async () => {
+    const sources = [file("a.dat", bytes(20 * 1024 * 1024, "random", 5)), file("b.dat", bytes(30 * 1024 * 1024 + 3, "random", 6)), file("c.txt", bytes(1_000_000, "text", 7))];
+    const out = `${dir}/synced.zip`;
+    const res = await writeZip(out, sources);
+    expect(res.bytes).toBe(Bun.file(out).size);
+    expect(res.bytes).toBeGreaterThan(50 * 1024 * 1024);
+    const { testCode, testOut } = inspect(out);
+    expect(testCode, testOut).toBe(0);
+    rmSync(out);
+  }, 60_000);
+
+  test("the shared pool is made on first use and closing it ends its workers (the compressor's shutdown)", async () => {
+    const p = sharedPool();
+    await writeZip(`${dir}/shared.zip`, [file("s.txt", bytes(200_000, "text", 8))]);
+    expect(p.workers).toBeGreaterThan(0);
+    await closeSharedPool();
+    expect(p.workers).toBe(0);
+    expect(sharedPool()).not.toBe(p); // a later write gets a new one
   });
 });

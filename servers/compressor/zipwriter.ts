@@ -1,15 +1,21 @@
 /**
  * @module zipwriter
  * Streams files into a zip on disk with fflate's `Zip` container and native
- * deflate (see deflate.ts). Memory stays at about one chunk per entry (or one
- * ONE_SHOT_MAX file), whatever the archive size: each piece fflate emits is
- * written, awaited, before the next piece of input is read. CRC-32 and sizes
- * are computed while streaming, so every entry is checked by unzip as written.
+ * deflate (see deflate.ts) on every core (deflatepool.ts). A reader runs a
+ * few entries ahead of the writer: it opens each file, decides its method
+ * and hands compressible files (whole, up to ONE_SHOT_MAX) to the pool, while
+ * the writer puts the finished entries into the container strictly in order;
+ * a big compressible file is deflated as 1 MiB chunks, a few in the pool at
+ * once. Memory stays bounded (AHEAD_BYTES read ahead, CHUNKS_AHEAD chunks)
+ * whatever the archive size: each piece fflate emits is written, awaited,
+ * before the next is added. CRC-32 and sizes are computed while streaming,
+ * so every entry is checked by unzip as written.
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import { Zip, type ZipInputFile } from "fflate";
-import { ChunkDeflater, deflateWhole, ONE_SHOT_MAX } from "./deflate.ts";
+import { ONE_SHOT_MAX, STREAM_END } from "./deflate.ts";
+import { sharedPool, type DeflatePool } from "./deflatepool.ts";
 import { methodByName, SAMPLE_BYTES, saves, worthDeflating, type Method } from "./method.ts";
 import { ArchiveTooLarge } from "./errors.ts";
 
@@ -17,6 +23,14 @@ import { ArchiveTooLarge } from "./errors.ts";
 export const ZIP32_LIMIT = 0xffff_ffff;
 export const ZIP32_MAX_ENTRIES = 0xffff;
 const CHUNK = 1024 * 1024;
+/** Bytes written between two background datasyncs (Sink.writeBack). */
+const EARLY_SYNC = 32 * 1024 * 1024;
+/** Input bytes the reader may hold ahead of the entry being written (the current entry always proceeds). */
+const AHEAD_BYTES = 32 * 1024 * 1024;
+/** Entries the reader may be ahead of the writer. */
+const AHEAD_ENTRIES = 8;
+/** Chunks of one big compressible file in the pool at once. */
+const CHUNKS_AHEAD = 4;
 
 /** One entry: a file to read, or bytes in memory (the archive's own small files). */
 export type ZipSource = { name: string; path: string } | { name: string; data: Uint8Array<ArrayBuffer> };
@@ -36,12 +50,16 @@ export interface WriteOptions {
   signal?: AbortSignal;
   /** largest archive in bytes (ZIP32_LIMIT; smaller in tests) */
   limit?: number;
+  /** where compressible files are deflated (the process's shared pool by default) */
+  pool?: DeflatePool;
 }
 
 /** Collects what fflate emits and writes it out in order, counting bytes against the limit. */
 class Sink {
   private pending: Uint8Array[] = [];
   private error: Error | null = null;
+  private writtenBack = 0;
+  private writingBack: Promise<void> | null = null;
   bytes = 0;
   constructor(private readonly out: FileHandle, private readonly limit: number) {}
   readonly accept = (err: Error | null, chunk: Uint8Array | null) => {
@@ -54,7 +72,35 @@ class Sink {
       this.bytes += chunk.length;
       if (this.bytes > this.limit) throw new ArchiveTooLarge(`the archive would exceed ${this.limit} bytes (zip64 is not supported)`);
       for (let off = 0; off < chunk.length; ) off += (await this.out.write(chunk, off, chunk.length - off)).bytesWritten;
+      this.writeBack();
     }
+  }
+
+  /**
+   * Every EARLY_SYNC bytes, a datasync in the background (one at a time, not
+   * awaited): the disk writes the archive while more of it is made, instead of
+   * all of it in the final fsync, which then finds little left to do.
+   */
+  private writeBack(): void {
+    if (this.writingBack || this.bytes - this.writtenBack < EARLY_SYNC) return;
+    this.writtenBack = this.bytes;
+    this.writingBack = this.out
+      .datasync()
+      .catch((err: Error) => void (this.error ??= err))
+      .finally(() => (this.writingBack = null));
+  }
+
+  /** Resolves once no background datasync uses the file (before it is closed). */
+  async idle(): Promise<void> {
+    await this.writingBack;
+  }
+
+  /** Writes what is pending, then makes the whole file durable (fsync). */
+  async sync(): Promise<void> {
+    await this.flush();
+    await this.writingBack;
+    if (this.error) throw this.error;
+    await this.out.sync();
   }
 }
 
@@ -64,17 +110,22 @@ const dosSafe = (d: Date) => (d.getFullYear() >= 1980 && d.getFullYear() <= 2099
 type Bytes = Uint8Array<ArrayBuffer>;
 const EMPTY: Bytes = new Uint8Array(0);
 
-/** Reads up to `max` bytes at the file position into a fresh buffer; returns what was read. */
-async function readChunk(fh: FileHandle, max: number): Promise<Bytes> {
-  const buf = new Uint8Array(max);
+/** Reads up to `max` bytes at the file position into `reuse` (if it is big enough) or a fresh buffer; returns what was read. */
+async function readChunk(fh: FileHandle, max: number, reuse?: Bytes): Promise<Bytes> {
+  const buf = reuse && reuse.length >= max ? reuse : new Uint8Array(max);
   let n = 0;
   while (n < max) {
     const { bytesRead } = await fh.read(buf, n, max - n, null);
     if (bytesRead === 0) break;
     n += bytesRead;
   }
-  return buf.subarray(0, n);
+  return n === max ? buf : buf.subarray(0, n);
 }
+
+/** An entry the reader has prepared: all of it in memory (deflated or not), or a file to stream from its first chunk. */
+type Ready =
+  | { kind: "memory"; name: string; method: Method; mtime: Date; size: number; crc: number; out: Bytes }
+  | { kind: "stream"; name: string; method: Method; mtime: Date; fh: FileHandle; first: Bytes };
 
 /** Progress across entries. */
 interface Counter {
@@ -82,58 +133,95 @@ interface Counter {
 }
 
 /**
- * Adds one file to `zip`, streaming it through `sink`. The method is decided
- * before the entry starts (its local header names it): by extension, else a
- * small file is deflated whole and kept deflated only if that saves enough,
- * else a big file's first chunk is sampled.
+ * Prepares one entry. The method is decided before the entry starts (its
+ * local header names it): by extension, else a small file is deflated whole
+ * (in the pool) and kept deflated only if that saves enough, else a big
+ * file's first chunk is sampled. `held` receives an open file handle.
  */
-async function addEntry(zip: Zip, sink: Sink, src: ZipSource, opts: WriteOptions, counter: Counter): Promise<WrittenEntry> {
-  const data = "data" in src ? src.data : null;
-  const fh = "path" in src ? await open(src.path, "r") : null;
-  try {
-    const st = fh ? await fh.stat() : { size: data!.length, mtime: new Date() };
-    const byName = methodByName(src.name);
-    const oneShot = byName === null && st.size <= ONE_SHOT_MAX;
-    let chunk = fh ? await readChunk(fh, oneShot ? st.size : CHUNK) : data!;
-    let method: Method = byName ?? "store";
-    let whole: Bytes | null = null;
-    if (oneShot) {
-      const deflated = deflateWhole(chunk);
-      if (saves(chunk.length, deflated.length)) (method = "deflate"), (whole = deflated);
-    } else if (byName === null && worthDeflating(chunk.subarray(0, SAMPLE_BYTES))) method = "deflate";
+async function prepare(src: ZipSource, pool: DeflatePool, held: Set<FileHandle>): Promise<{ ready: Promise<Ready>; cost: number }> {
+  const byName = methodByName(src.name);
+  let input: Bytes, mtime: Date;
+  if ("data" in src) {
+    input = new Uint8Array(src.data); // a copy: the pool moves its input
+    mtime = new Date();
+  } else {
+    const fh = await open(src.path, "r");
+    held.add(fh);
+    const st = await fh.stat();
+    mtime = dosSafe(st.mtime);
+    if (byName !== null || st.size > ONE_SHOT_MAX) {
+      const first = await readChunk(fh, CHUNK);
+      const method: Method = byName ?? (worthDeflating(first.subarray(0, SAMPLE_BYTES)) ? "deflate" : "store");
+      return { ready: Promise.resolve({ kind: "stream", name: src.name, method, mtime, fh, first }), cost: first.length };
+    }
+    input = await readChunk(fh, st.size);
+    held.delete(fh);
+    await fh.close();
+  }
+  const stored = (data: Bytes, crc: number): Ready => ({ kind: "memory", name: src.name, method: "store", mtime, size: data.length, crc, out: data });
+  if (byName !== null || input.length < 64) return { ready: Promise.resolve(stored(input, crc32(input) >>> 0)), cost: input.length };
+  const ready = pool.deflate("whole", input).then((d): Ready =>
+    saves(d.input.length, d.out.length)
+      ? { kind: "memory", name: src.name, method: "deflate", mtime, size: d.input.length, crc: d.crc!, out: d.out }
+      : stored(d.input, d.crc!),
+  );
+  return { ready, cost: input.length };
+}
 
-    const file: ZipInputFile = { filename: src.name, size: 0, crc: 0, compression: method === "deflate" ? 8 : 0, mtime: dosSafe(st.mtime) };
-    zip.add(file);
-    const deflater = method === "deflate" && !whole ? new ChunkDeflater() : null;
-    let size = 0;
-    let crc = 0;
-    let compressed = 0;
+/**
+ * Adds one prepared entry to `zip`, streaming it through `sink`; a streamed
+ * compressible file goes through the pool CHUNKS_AHEAD chunks at a time,
+ * written back in file order.
+ */
+async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: DeflatePool, opts: WriteOptions, counter: Counter): Promise<WrittenEntry> {
+  const file: ZipInputFile = { filename: r.name, size: 0, crc: 0, compression: r.method === "deflate" ? 8 : 0, mtime: r.mtime };
+  zip.add(file);
+  const emit = async (out: Bytes, inputBytes: number) => {
+    file.ondata!(null, out, false);
+    await sink.flush();
+    counter.done += inputBytes;
+    opts.onProgress?.(counter.done);
+  };
+  let size = 0, crc = 0, compressed = 0;
+  if (r.kind === "memory") {
+    opts.signal?.throwIfAborted();
+    (size = r.size), (crc = r.crc), (compressed = r.out.length);
+    // fflate reads size and CRC when the final chunk arrives (data descriptor and central directory).
+    (file.size = size), (file.crc = crc);
+    file.ondata!(null, r.out, false);
+    file.ondata!(null, EMPTY, true);
+    await sink.flush();
+    counter.done += size;
+    opts.onProgress?.(counter.done);
+  } else {
+    const inflight: Promise<{ input: Bytes; out: Bytes }>[] = [];
+    // Chunk buffers are used again once written (or back from the pool): a 1 GiB file
+    // churns through a few buffers, not a thousand that wait for the garbage collector.
+    const spare: Bytes[] = [];
+    const recycle = (b: Bytes) => b.buffer.byteLength === CHUNK && spare.length <= CHUNKS_AHEAD && spare.push(new Uint8Array(b.buffer));
+    let chunk = r.first;
     for (;;) {
       opts.signal?.throwIfAborted();
-      size += chunk.length;
-      crc = crc32(chunk, crc);
-      const out = whole ?? (deflater ? deflater.push(chunk) : chunk);
-      const next = !fh || oneShot || chunk.length === 0 ? EMPTY : await readChunk(fh, CHUNK);
-      const last = next.length === 0;
-      const tail = last && deflater ? deflater.finish() : EMPTY;
-      compressed += out.length + tail.length;
-      if (last) {
-        // fflate reads size and CRC when the final chunk arrives (data descriptor and central directory).
-        file.size = size;
-        file.crc = crc;
+      while (chunk.length > 0 && inflight.length < (r.method === "deflate" ? CHUNKS_AHEAD : 1)) {
+        size += chunk.length;
+        crc = crc32(chunk, crc);
+        inflight.push(r.method === "deflate" ? pool.deflate("chunk", chunk) : Promise.resolve({ input: chunk, out: chunk }));
+        chunk = await readChunk(r.fh, CHUNK, spare.pop());
       }
-      file.ondata!(null, out, false);
-      if (last) file.ondata!(null, tail, true);
-      await sink.flush();
-      counter.done += chunk.length;
-      opts.onProgress?.(counter.done);
-      if (last) break;
-      chunk = next;
+      const piece = inflight.shift();
+      if (!piece) break;
+      const { input, out } = await piece;
+      compressed += out.length;
+      await emit(out, input.length);
+      recycle(input);
     }
-    return { name: src.name, method, size, compressedSize: compressed, crc32: crc >>> 0 };
-  } finally {
-    await fh?.close();
+    const tail = r.method === "deflate" ? STREAM_END : EMPTY;
+    compressed += tail.length;
+    (file.size = size), (file.crc = crc);
+    file.ondata!(null, tail, true);
+    await sink.flush();
   }
+  return { name: r.name, method: r.method, size, compressedSize: compressed, crc32: crc >>> 0 };
 }
 
 /**
@@ -144,18 +232,92 @@ async function addEntry(zip: Zip, sink: Sink, src: ZipSource, opts: WriteOptions
  */
 export async function writeZip(outPath: string, sources: ZipSource[], opts: WriteOptions = {}): Promise<{ bytes: number; entries: WrittenEntry[] }> {
   if (sources.length > ZIP32_MAX_ENTRIES) throw new ArchiveTooLarge(`${sources.length} entries is more than a zip without zip64 holds`);
+  const pool = opts.pool ?? sharedPool();
   const out = await open(outPath, "wx", 0o644);
+  const held = new Set<FileHandle>();
+  const ahead = new ReadAhead(sources, pool, held);
+  const sink = new Sink(out, opts.limit ?? ZIP32_LIMIT);
   try {
-    const sink = new Sink(out, opts.limit ?? ZIP32_LIMIT);
     const zip = new Zip(sink.accept);
     const counter: Counter = { done: 0 };
     const entries: WrittenEntry[] = [];
-    for (const src of sources) entries.push(await addEntry(zip, sink, src, opts, counter));
+    for (let i = 0; i < sources.length; i++) {
+      const r = await ahead.get(i);
+      try {
+        entries.push(await addEntry(zip, sink, r, pool, opts, counter));
+      } finally {
+        if (r.kind === "stream") held.delete(r.fh), await r.fh.close();
+      }
+      ahead.written(i);
+    }
     zip.end();
-    await sink.flush();
-    await out.sync();
+    await sink.sync();
     return { bytes: sink.bytes, entries };
   } finally {
+    await ahead.stop();
+    await Promise.allSettled([...held].map((fh) => fh.close()));
+    await sink.idle();
     await out.close();
+  }
+}
+
+/**
+ * The reader: prepares entries in order, at most AHEAD_ENTRIES and
+ * AHEAD_BYTES ahead of the writer (the entry being written is always
+ * prepared, so one file larger than the budget still goes through).
+ */
+class ReadAhead {
+  private readonly slots: PromiseWithResolvers<Ready>[];
+  private readonly costs: number[];
+  private writing = 0;
+  private aheadBytes = 0;
+  private stopped = false;
+  private wake: (() => void) | null = null;
+  private readonly loop: Promise<void>;
+
+  constructor(private readonly sources: ZipSource[], private readonly pool: DeflatePool, private readonly held: Set<FileHandle>) {
+    this.slots = sources.map(() => {
+      const d = Promise.withResolvers<Ready>();
+      d.promise.catch(() => {}); // a failure is seen by the writer when it gets there
+      return d;
+    });
+    this.costs = sources.map(() => 0);
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    for (let i = 0; i < this.sources.length && !this.stopped; i++) {
+      while (!this.stopped && i > this.writing && (i - this.writing >= AHEAD_ENTRIES || this.aheadBytes >= AHEAD_BYTES)) await new Promise<void>((r) => (this.wake = r));
+      if (this.stopped) break;
+      try {
+        const { ready, cost } = await prepare(this.sources[i]!, this.pool, this.held);
+        this.costs[i] = cost;
+        this.aheadBytes += cost;
+        this.slots[i]!.resolve(ready);
+      } catch (err) {
+        this.slots[i]!.reject(err);
+        break;
+      }
+    }
+  }
+
+  /** Entry `i`, once prepared. */
+  get(i: number): Promise<Ready> {
+    return this.slots[i]!.promise;
+  }
+
+  /** Entry `i` is in the archive: its budget goes back to the reader. */
+  written(i: number): void {
+    this.aheadBytes -= this.costs[i]!;
+    this.writing = i + 1;
+    this.wake?.();
+  }
+
+  /** Stops reading ahead and waits for the reader to stop (the caller closes what it left open). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.loop;
+    // entries prepared but never written: their files are in `held`, their deflates are dropped
   }
 }
