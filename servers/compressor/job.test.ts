@@ -301,7 +301,7 @@ describe("several compressors, one job", () => {
       cancel: async () => "cancelled",
       fail: async () => {},
     });
-    const err = await spec.handle({ v: 1, jobId: newId() }, { attempt: 1, maxAttempts: 3, signal: new AbortController().signal }).catch((e) => e);
+    const err = await spec.handle({ v: 1, jobId: newId() }, { attempt: 1, maxAttempts: 3, signal: new AbortController().signal, held: async () => true }).catch((e) => e);
     expect(err).toBeInstanceOf(Deferred);
     expect((err as Deferred).delayMs).toBeLessThanOrEqual(10_000);
   });

@@ -22,7 +22,7 @@ export function downloadConsumer(deps: WorkerDeps & { prefetch: number; queue: W
     prefetch: deps.prefetch,
     log: deps.log,
     parse: parseDownloadRequest,
-    handle: (req, d) => processFile(req, deps, d.signal).then(() => {}),
+    handle: (req, d) => processFile(req, deps, d.signal, d.held).then(() => {}),
     giveUp: (req, err) => failFile(req, deps, `could not be saved after ${MAX_ATTEMPTS} attempts (${(err as Error)?.message ?? err})`),
     maxAttempts: MAX_ATTEMPTS,
     retryBaseMs: 2000,

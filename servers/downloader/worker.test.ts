@@ -152,6 +152,21 @@ describe("processFile", () => {
     expect(timeline).toEqual([`done ${job} 0`, post, `done ${job} 0`, post]);
   });
 
+  test("a failure while the delivery is no longer held (cut off from the broker) is not recorded: the next downloader's verdict counts", async () => {
+    const d = deps();
+    const job = newId();
+    const req = request(job, 0, 1, "/missing-cut.txt");
+    const err = await processFile(req, d, undefined, async () => false).catch((e) => e);
+    expect(err).toBeInstanceOf(TransientError);
+    expect(await readOutcome(jobDir(d.config, job), 0)).toBeNull();
+    // the same failure seen by a downloader that holds its delivery is the file's outcome
+    expect((await processFile(req, d, undefined, async () => true))!.state).toBe("failed");
+    expect((await readOutcome(jobDir(d.config, job), 0))!.error).toContain("404");
+    // a download that succeeds is recorded without asking
+    const ok = await processFile(request(newId(), 0, 1), d, undefined, async () => Promise.reject(new Error("not asked")));
+    expect(ok!.state).toBe("done");
+  });
+
   test("a job folder that cannot be created is a TransientError (the message is requeued, nothing recorded)", async () => {
     const blocker = `${root}/not-a-folder`;
     writeFileSync(blocker, "x");

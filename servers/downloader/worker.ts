@@ -13,6 +13,7 @@
  * "not now": the message goes back to the queue.
  */
 import { rm } from "node:fs/promises";
+import type { Delivery } from "../shared/consumer.ts";
 import { ensureJobDir, jobComplete, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
 import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
@@ -48,9 +49,11 @@ async function disk<T>(what: string, fn: () => Promise<T>): Promise<T> {
 /**
  * Processes one request; resolves when the message can be acked. Resolves
  * null for a late redelivery of a job the compressor has already finished.
- * `signal` (shutdown) stops waiting for the compressor.
+ * `signal` (shutdown) stops waiting for the compressor. `held` (the
+ * delivery's, consumer.ts) is asked before a failure is recorded: a
+ * downloader cut off from the network records none.
  */
-export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal?: AbortSignal): Promise<FileOutcome | null> {
+export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal?: AbortSignal, held?: Delivery["held"]): Promise<FileOutcome | null> {
   const dir = jobDir(deps.config, req.jobId);
   const log = deps.log;
   if (await deps.finished.has(req.jobId)) {
@@ -74,6 +77,10 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
     } finally {
       cancel?.release();
     }
+    // A failure seen while this machine was cut off may be the cut, not the URL: leave the file to the
+    // downloader the broker gives its message to next (the first recorded outcome of a file stands).
+    if (outcome.state === "failed" && held && !(await held()))
+      throw new TransientError("the broker is out of reach; the failed download is not recorded, the file goes to another downloader");
     const mine = outcome;
     outcome = await disk("cannot record the outcome", () => writeOutcome(dir, mine));
     if (outcome !== mine) {

@@ -55,7 +55,18 @@ export interface Delivery {
   maxAttempts: number;
   /** aborted on shutdown */
   signal: AbortSignal;
+  /**
+   * Whether the message is still this process's to settle: the channel it
+   * came on is still the consumer's and the broker answers on it now. False
+   * after a lost connection (the broker has given the message to another
+   * consumer) or while this machine is cut off: then a handler must not
+   * record a verdict a reachable consumer could have reached otherwise.
+   */
+  held(): Promise<boolean>;
 }
+
+/** How long `Delivery.held` waits for the broker's answer. */
+const HELD_CHECK_MS = 5000;
 
 export interface ConsumerSpec<T> {
   queue: WorkQueue;
@@ -149,7 +160,7 @@ export class Consumer<T> implements Attachable {
     const failed = failedAttempts(m);
     if (failed >= spec.maxAttempts) return this.giveUp(msg, m, ch, new Error(`its consumer stopped during ${failed} attempts`));
     try {
-      await spec.handle(msg, { attempt: failed + 1, maxAttempts: spec.maxAttempts, signal });
+      await spec.handle(msg, { attempt: failed + 1, maxAttempts: spec.maxAttempts, signal, held: () => this.held(ch) });
       settle(ch, m, "ack");
     } catch (err) {
       if (signal.aborted) return this.sendBack(ch, m, failed, "shutting down: sent back");
@@ -168,6 +179,18 @@ export class Consumer<T> implements Attachable {
       spec.log.warn("attempt failed; will retry", { queue: spec.queue, ...spec.describe(msg), attempt: n, of: spec.maxAttempts, delayMs: delay, err });
       await sleep(delay, signal);
       return this.sendBack(ch, m, n, null);
+    }
+  }
+
+  /** See `Delivery.held`: a passive check of the queue on the delivering channel, answered in time. */
+  private async held(ch: ConfirmChannel): Promise<boolean> {
+    if (this.ch !== ch) return false;
+    let timer: Timer | undefined;
+    const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), HELD_CHECK_MS)));
+    try {
+      return await Promise.race([ch.checkQueue(this.spec.queue).then(() => this.ch === ch, () => false), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
