@@ -18,7 +18,7 @@ import { ensureCorpus, pruneOldVersions, type Corpus, type CorpusName } from "./
 import { startCorpusServer, type CorpusServer } from "./corpusnginx.ts";
 import { EventHub } from "./events.ts";
 import { machineMeta } from "./machine.ts";
-import { renderReport } from "./report.ts";
+import { renderReport, withKeptSections } from "./report.ts";
 import type { BenchResults } from "./results.ts";
 import { measureEvents } from "./eventsbench.ts";
 import { measureCorpus, measureThroughput, urlsOf, warmUp, type Ctx } from "./runner.ts";
@@ -26,6 +26,15 @@ import { runSoak, SOAK_SETTINGS } from "./soak.ts";
 
 const BENCH = `${ROOT}/.bench`;
 const say = (s: string) => console.log(s);
+
+/** The report file as it is before this run (its kept sections survive), or null. */
+function previousReport(out: string): string | null {
+  try {
+    return readFileSync(resolve(ROOT, out), "utf8");
+  } catch {
+    return null;
+  }
+}
 
 let args;
 try {
@@ -38,7 +47,7 @@ try {
 
 if (args.render) {
   const results = JSON.parse(readFileSync(`${BENCH}/results.json`, "utf8")) as BenchResults;
-  writeFileSync(resolve(ROOT, args.out), renderReport(results));
+  writeFileSync(resolve(ROOT, args.out), withKeptSections(renderReport(results), previousReport(args.out)));
   say(`re-rendered ${args.out} from .bench/results.json (${results.meta.date})`);
   process.exit(0);
 }
@@ -120,7 +129,7 @@ try {
   results.meta.loadEnd = loadavg()[0]!;
   writeFileSync(`${BENCH}/results.json`, JSON.stringify(results, null, 1));
   const report = renderReport(results);
-  writeFileSync(resolve(ROOT, args.out), report);
+  writeFileSync(resolve(ROOT, args.out), withKeptSections(report, previousReport(args.out)));
   say(`\n${report}`);
   say(`wrote ${args.out} (raw numbers in .bench/results.json)`);
 } catch (e) {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { BaselineRun, FloorRun } from "./baseline.ts";
 import type { LinkpackRun } from "./linkpack.ts";
-import { renderReport } from "./report.ts";
+import { renderReport, withKeptSections } from "./report.ts";
 import type { BenchResults, CorpusResult, ProcUsage, SoakResult } from "./results.ts";
 import { verdicts } from "./targets.ts";
 
@@ -105,5 +105,13 @@ describe("targets and report", () => {
     delete r.soak;
     expect(verdicts(r).map((x) => x.met)).toEqual([true, null, null, null, null, null]);
     expect(renderReport(r)).toContain("not run");
+  });
+
+  test("a bench run keeps the cluster section another command wrote, and only that", () => {
+    const previous = "# Benchmarks\n\n## photos\nold\n\n## Cluster: 100 jobs\nfigures\n- passed: x\n\n## Method\nold\n";
+    const out = withKeptSections("# Benchmarks\n\n## photos\nnew\n", previous);
+    expect(out).toBe("# Benchmarks\n\n## photos\nnew\n\n## Cluster: 100 jobs\nfigures\n- passed: x\n");
+    expect(withKeptSections("# B\n", null)).toBe("# B\n");
+    expect(withKeptSections("# B\n", "# B\n## photos\n")).toBe("# B\n");
   });
 });

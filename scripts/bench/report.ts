@@ -141,3 +141,19 @@ const METHOD = `- Corpora are generated deterministically into \`.bench/corpora/
 - Phases come from the servers' event timestamps (same machine clock): queue = POST → first file event, download = first file event → last file finished, hand-off = → first compress event, zip+publish = → link event.
 - Zip-step throughput = corpus bytes / zip+publish phase; \`gzip -6 -c FILES > /dev/null\` on the same files is the reference.
 - One untimed warm-up (a photos job and a baseline) runs first. Medians over rounds, min–max in parentheses.`;
+
+/** Sections of BENCHMARKS.md that other commands write (`bun run test:cluster`'s); a bench run keeps them. */
+const KEPT_HEADINGS = ["## Cluster: "];
+
+/** `report` followed by the sections of `previous` (the file as it was) that another command wrote. */
+export function withKeptSections(report: string, previous: string | null): string {
+  if (!previous) return report;
+  const kept: string[] = [];
+  for (const heading of KEPT_HEADINGS) {
+    const start = previous.indexOf(heading);
+    if (start < 0) continue;
+    const next = previous.indexOf("\n## ", start + heading.length);
+    kept.push(previous.slice(start, next < 0 ? undefined : next + 1).trimEnd());
+  }
+  return kept.length ? `${report.trimEnd()}\n\n${kept.join("\n\n")}\n` : report;
+}
