@@ -11,7 +11,7 @@ import { loadConfig } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import { PROGRESS_EXCHANGE } from "../../servers/shared/topology.ts";
 import { AMQP_PORT } from "./rabbitcluster.ts";
-import { fileOrigin, hostEnv, type Shared } from "./hosts.ts";
+import { fileOrigin, sourceEnv, type Shared } from "./hosts.ts";
 
 export interface LinkWatch {
   /** link events seen per job id */
@@ -22,7 +22,7 @@ export interface LinkWatch {
 
 /** Counts `job.<id>.link` (and `.failed`) events, connected to the node at `nodeIp` only. */
 export async function watchLinks(s: Shared, nodeIp: string): Promise<LinkWatch> {
-  const c = loadConfig({ ...hostEnv(s, "web1"), AMQP_URL: `amqp://${nodeIp}:${AMQP_PORT}` });
+  const c = loadConfig({ ...sourceEnv(s), AMQP_URL: `amqp://${nodeIp}:${AMQP_PORT}` });
   const conn = await amqp.connect(brokerUrl(c, "observer"));
   conn.on("error", () => {});
   const ch = await conn.createChannel();

@@ -11,9 +11,8 @@ import { childEnv } from "../../scripts/lib/procs.ts";
 import { Net, SUBNET, sweepLeftovers } from "./netns.ts";
 import { startCluster, type RabbitNode } from "./rabbitcluster.ts";
 import { startPostgres } from "./postgres.ts";
-import { BROKER_HOSTS, FILE_PORT, LAYOUT, PARTS, declareTopologyOnce, fileOrigin, hostConfig, makeShared, mintSecrets, startParts, type HostName, type Shared } from "./hosts.ts";
+import { BROKER_HOSTS, FILE_PORT, LAYOUT, PARTS, declareTopologyOnce, fileOrigin, makeShared, mintSecrets, provisionHost, sourceConfig, startParts, type HostName, type Shared } from "./hosts.ts";
 import { until } from "../support/wait.ts";
-import { LANDED } from "./pending.ts";
 
 export interface World {
   dir: string;
@@ -52,16 +51,16 @@ export async function buildWorld(say: (s: string) => void): Promise<World> {
   net.run("files", "filehost", [process.execPath, `${ROOT}/test/cluster/filehost.ts`, net.host("files").ip, String(FILE_PORT)], childEnv(), { cwd: ROOT });
   const [pg, nodes] = await Promise.all([
     phase("postgresql", () => startPostgres(net, "pg", pgDir, SUBNET)),
-    phase("rabbitmq cluster (3 nodes)", () => startCluster(net, BROKER_HOSTS, `${dir}/rabbitmq`, hostConfig(shared, "web1"))),
+    phase("rabbitmq cluster (3 nodes)", () => startCluster(net, BROKER_HOSTS, `${dir}/rabbitmq`, sourceConfig(shared))),
   ]);
   shared.databaseUrl = pg.url;
   await until("the file host to answer", async () => (await fetch(`${fileOrigin()}/_stats`).catch(() => null))?.ok, 30_000);
   await phase("topology", () => declareTopologyOnce(shared));
   await phase("linkpack parts", async () => {
     const order: HostName[][] = [["ngx1", "ngx2", "cz1", "cz2"], ["dl1", "dl2", "web1", "web2"]];
-    // Sharing one SQLite folder, two processes opening a new database at once can meet its lock (SQLITE_BUSY): one host at a time then.
-    if (LANDED.postgresState) for (const group of order) await Promise.all(group.map((h) => startParts(net, shared, h, PARTS[h]!)));
-    else for (const h of order.flat()) await startParts(net, shared, h, PARTS[h]!);
+    for (const h of order.flat()) provisionHost(shared, h);
+    // the compressors (and nginx) first: a downloader that finishes a job posts it to one
+    for (const group of order) await Promise.all(group.map((h) => startParts(net, shared, h, PARTS[h]!)));
   });
   return { dir, net, nodes, shared, pgDir, setup };
 }
