@@ -355,6 +355,9 @@ async function main(): Promise<number> {
   const allQuorum = last.length > 0 && last.every((q) => q.type === "quorum");
   check("every queue is a quorum queue", allQuorum, types);
 
+  const routes = net.routesOut();
+  check("no host has a route out of the test's bridge", routes.length === 0, routes.slice(0, 5).join("; "));
+
   const tables = (() => {
     try {
       return pgTables(net, "pg", world.pgDir);
@@ -425,7 +428,7 @@ async function main(): Promise<number> {
     say("BENCHMARKS.md: cluster section written");
   }
   const failed = checks.filter((c) => !c.ok);
-  if (!failed.length && Bun.argv.includes("--keep-logs")) say(`logs kept in ${keepFolder()}/hosts/*/logs (--keep-logs)`);
+  if (!failed.length && Bun.argv.includes("--keep-logs")) say(`logs kept in ${keepFolder("logs of a passing cluster test run (--keep-logs)")}/hosts/*/logs (--keep-logs)`);
   if (failed.length) {
     const kept = keepFolder();
     say(`\n${failed.length} check(s) failed; logs kept in ${kept}/hosts/*/logs and ${kept}/logs`);

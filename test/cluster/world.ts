@@ -24,7 +24,7 @@ export interface World {
   setup: Record<string, number>;
 }
 
-let current: { net: Net; dir: string; keep: boolean } | null = null;
+let current: { net: Net; dir: string; keep: boolean; why?: string } | null = null;
 
 /** Builds everything; on failure tears down what it made and rethrows. */
 export async function buildWorld(say: (s: string) => void): Promise<World> {
@@ -76,22 +76,23 @@ function sweepFolders(): string[] {
 }
 
 /** Keep the run's logs after teardown, for a failed run (its data, archives and downloads still go). */
-export function keepFolder(): string | null {
+export function keepFolder(why = "logs of a failed cluster test run"): string | null {
   if (!current) return null;
   current.keep = true;
+  current.why = why;
   return current.dir;
 }
 
 /** Kills everything, removes the namespaces, the bridge and (unless kept) the run's folder. */
 export function teardown(): string[] {
   if (!current) return [];
-  const { net, dir, keep } = current;
+  const { net, dir, keep, why } = current;
   current = null;
   const errors = net.teardown();
   if (!keep) rmSync(dir, { recursive: true, force: true });
   else {
     for (const d of ["shared", "postgres/data", ...["mq1", "mq2", "mq3"].map((m) => `rabbitmq/${m}/mnesia`)]) rmSync(`${dir}/${d}`, { recursive: true, force: true });
-    writeFileSync(`${dir}/${KEPT}`, "logs of a failed cluster test run\n");
+    writeFileSync(`${dir}/${KEPT}`, `${why}\n`);
   }
   return errors;
 }
