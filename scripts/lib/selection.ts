@@ -28,6 +28,9 @@ const ROLES_OF: Record<Part, readonly Role[]> = {
   web: ["web", "stomp"],
 };
 
+/** The broker roles whose password files a machine running `parts` needs (copied from the first machine). */
+export const rolesOf = (parts: readonly Part[]): Role[] => [...new Set(parts.flatMap((p) => ROLES_OF[p]))];
+
 /** A `--parts` request this machine cannot run; the message says what to change. */
 export class SelectionError extends Error {
   override name = "SelectionError";
@@ -64,7 +67,7 @@ export function checkSelection(c: Config, parts: Part[]): void {
   for (const [file, setting] of [[c.LINK_SECRET_FILE, "LINK_SECRET_FILE"], [c.INTERNAL_TOKEN_FILE, "INTERNAL_TOKEN_FILE"]] as const)
     if (!existsSync(file)) problems.push(`${setting}: ${file} does not exist`);
   if (!urlNamesUser(c)) {
-    const roles = [...new Set(parts.flatMap((p) => ROLES_OF[p]))];
+    const roles = rolesOf(parts);
     const missing = roles.filter((r) => !existsSync(credentialFile(c, r)));
     if (missing.length) problems.push(`BROKER_CREDENTIALS_DIR: no password file for ${missing.map((r) => `${r} (${credentialFile(c, r)})`).join(", ")}; or put user:password in AMQP_URL`);
   }

@@ -201,7 +201,8 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
   );
   await progress.start();
   // A partial archive of an earlier claim is dead (its compressor died or lost the claim): it goes.
-  await clearPartials(deps.config, new Map([[jobId, owner]]), jobId);
+  const dead = await clearPartials(deps.config, new Map([[jobId, owner]]), jobId);
+  if (dead > 0) deps.log.info("removed a dead claim's partial archive of the job", { jobId, removed: dead });
   const partial = await partialPath(deps.config, jobId, owner);
   let result: Awaited<ReturnType<typeof writeZip>>;
   try {

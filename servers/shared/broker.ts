@@ -16,6 +16,7 @@
  * silently lost.
  */
 import amqp, { type ChannelModel, type ConfirmChannel } from "amqplib";
+import { randomUUID } from "node:crypto";
 import { checkTopology, type Needs } from "./topology.ts";
 import type { Logger } from "./log.ts";
 
@@ -74,6 +75,8 @@ export interface Attachable {
 export interface PublishOptions {
   persistent?: boolean;
   headers?: Record<string, unknown>;
+  /** the message's id (default: a new random one); every retry of this publish sends the same */
+  messageId?: string;
 }
 
 export class Broker {
@@ -198,14 +201,23 @@ export class Broker {
     return this.ch !== null;
   }
 
-  /** Publishes JSON (persistent by default) and resolves once the broker confirmed it; retries across reconnects. */
+  /**
+   * Publishes JSON (persistent by default) and resolves once the broker
+   * confirmed it; retries across reconnects. A nack does not mean no queue
+   * got it: when one bound queue refuses (a quorum queue whose leader is
+   * being elected after its node died), the others have a copy already, and
+   * each retry adds one. So every retry carries the same `messageId`, and a
+   * consumer (or a test counting events) sees one message, delivered more
+   * than once, not several.
+   */
   async publish(exchange: string, routingKey: string, body: Buffer, opts: PublishOptions = {}): Promise<void> {
+    const messageId = opts.messageId ?? randomUUID();
     for (let attempt = 0; ; attempt++) {
       if (this.closing && !this.ch) throw new Error("broker closed");
       const ch = await this.channel();
       try {
         await new Promise<void>((resolve, reject) => {
-          ch.publish(exchange, routingKey, body, { persistent: opts.persistent ?? true, contentType: "application/json", headers: opts.headers }, (err) =>
+          ch.publish(exchange, routingKey, body, { persistent: opts.persistent ?? true, contentType: "application/json", headers: opts.headers, messageId }, (err) =>
             err ? reject(err) : resolve(),
           );
         });

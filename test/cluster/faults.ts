@@ -35,10 +35,11 @@ export function faultLog(t0: number, say: (s: string) => void): FaultLog {
 
 const MINUTE = 60_000;
 
-/** kill -9 of node `victim`'s VM; waits until `witness` sees it down, relaunches it, waits until it is back in the cluster. */
-export async function killBrokerNode(net: Net, victim: RabbitNode, witness: RabbitNode, log: FaultLog): Promise<void> {
+/** kill -9 of node `victim`'s VM; waits until `witness` sees it down, relaunches it, waits until it is back in the cluster. Returns when it was killed (epoch ms). */
+export async function killBrokerNode(net: Net, victim: RabbitNode, witness: RabbitNode, log: FaultLog): Promise<number> {
   const pid = await vmPid(victim);
   process.kill(pid, "SIGKILL");
+  const killedAt = Date.now();
   log.note(`kill -9 broker node ${victim.name} (VM pid ${pid})`);
   const running = async () => {
     const out = await ctl(net, witness, ["cluster_status", "--formatter", "json"]).catch(() => "{}");
@@ -50,6 +51,7 @@ export async function killBrokerNode(net: Net, victim: RabbitNode, witness: Rabb
   await awaitStartup(net, victim);
   await until(`${victim.name} back in the cluster`, async () => (await running()).includes(victim.name), 2 * MINUTE);
   log.note(`${victim.name} relaunched and back in the cluster`);
+  return killedAt;
 }
 
 /** kill -9 of host `h`'s web process, then starts it again once `failedOver` says a post went to the other web server. */

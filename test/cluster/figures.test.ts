@@ -14,7 +14,6 @@ const figures = (jobs: number): Figures => ({
   setupSeconds: { rabbitmq: 30 },
   failovers: { "broker reconnects": 2 },
   faults: ["[1.0 s] kill -9 web on web1"],
-  pending: [],
   checks: [{ name: "every job ready", ok: true, detail: "" }],
 });
 

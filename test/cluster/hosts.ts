@@ -2,23 +2,26 @@
  * @module hosts
  * The cluster the test runs: which host (namespace) has which address and
  * which linkpack parts, the settings each host's parts get, and the one
- * function that starts parts on a host (`startParts`), so switching it to
- * `bun run start --parts` is one change. Every host has its own RUN_DIR
- * (pids, logs, nginx config); downloads and archives are one shared folder
- * (the "shared filesystem"), and so are the secrets every machine must share.
+ * function that starts parts on a host (`startParts`: `bun run start --parts`
+ * inside it). Every host has its own RUN_DIR (pids, logs, nginx config) and
+ * its own copy of the secrets it needs (link secret, internal token, the
+ * broker passwords of its parts' roles), copied from one place as an operator
+ * copies them from the first machine; downloads and archives are one shared
+ * folder (the "shared filesystem"). No host holds the broker admin's
+ * password: the topology is declared once, by the test (`declareTopologyOnce`).
  */
-import { chmodSync, mkdirSync } from "node:fs";
-import { connect } from "node:net";
+import { chmodSync, copyFileSync, mkdirSync } from "node:fs";
 import { ROOT, loadConfig, type Config } from "../../servers/shared/config.ts";
 import { ensureSecretFile } from "../../servers/shared/secrets.ts";
-import { configEnv, setupBroker, type Part } from "../../scripts/lib/stack.ts";
-import { nginxCmd, renderNginx } from "../../scripts/lib/nginx.ts";
-import { childEnv, logFile, readPid, recordPid, isAlive, tail } from "../../scripts/lib/procs.ts";
+import { credentialFile } from "../../servers/shared/brokerauth.ts";
+import { ROLES } from "../../servers/shared/permissions.ts";
+import { setupBroker, type Part } from "../../scripts/lib/stack.ts";
+import { rolesOf } from "../../scripts/lib/selection.ts";
+import { childEnv, logFile, readPid, isAlive } from "../../scripts/lib/procs.ts";
 import { RAISED_LIMITS } from "../../scripts/lib/ports.ts";
 import { AMQP_PORT } from "./rabbitcluster.ts";
 import type { Net } from "./netns.ts";
 import { SUBNET } from "./netns.ts";
-import { LANDED } from "./pending.ts";
 import { until } from "../support/wait.ts";
 
 /** Host name → last byte of its address. */
@@ -62,9 +65,8 @@ export interface Shared {
   dir: string;
   downloads: string;
   archives: string;
+  /** the one place the secrets are minted (the "first machine"); each host gets copies */
   secrets: string;
-  /** SQLite state shared by every host while the PostgreSQL store has not landed (one kernel: its locks work) */
-  sqliteState: string;
   databaseUrl: string;
 }
 
@@ -75,7 +77,6 @@ export function makeShared(dir: string, databaseUrl: string): Shared {
     downloads: `${dir}/shared/downloads`,
     archives: `${dir}/shared/archives`,
     secrets: `${dir}/shared/secret`,
-    sqliteState: `${dir}/shared/state`,
     databaseUrl,
   };
   for (const d of [dir, `${dir}/shared`, s.archives]) {
@@ -87,24 +88,45 @@ export function makeShared(dir: string, databaseUrl: string): Shared {
   return s;
 }
 
-/** AMQP_URL for a host: every node, starting from a different one per host (so the connections spread). */
-function amqpUrl(h: HostName): string {
+/** AMQP_URL listing every node, starting from node `start` (0-based). */
+function amqpUrl(start: number): string {
   const nodes = BROKER_HOSTS.map((b) => `amqp://${ip(b)}:${AMQP_PORT}`);
-  const start = LAYOUT[h] % nodes.length;
-  const rotated = [...nodes.slice(start), ...nodes.slice(0, start)];
-  // Until failover lands, a server takes one URL only: every one uses the first node.
-  return LANDED.brokerFailover ? rotated.join(",") : nodes[0]!;
+  return [...nodes.slice(start), ...nodes.slice(0, start)].join(",");
 }
 
-/** The settings of host `h`'s parts. */
+/** The node a host lists first: a different one per host, so the connections spread (mq1 carries dl2 and cz1, mq2 web1 and cz2, mq3 web2 and dl1). */
+const firstNode = (h: HostName) => LAYOUT[h] % BROKER_HOSTS.length;
+
+const runDir = (s: Shared, h: HostName) => `${s.dir}/hosts/${h}`;
+
+/** The settings of host `h`'s parts (its secrets are its own copies, `provisionHost`). */
 export function hostEnv(s: Shared, h: HostName): Record<string, string> {
-  const env: Record<string, string> = {
-    ...RAISED_LIMITS,
-    RUN_DIR: `${s.dir}/hosts/${h}`,
+  return {
+    ...sourceEnv(s),
+    RUN_DIR: runDir(s, h),
     HOST: ip(h),
     GUARD_HOST: ip(h),
     MACHINE_NAME: h,
-    AMQP_URL: amqpUrl(h),
+    AMQP_URL: amqpUrl(firstNode(h)),
+    WEB_PUBLIC_URL: h === "web2" ? webOrigin("web2") : webOrigin("web1"),
+    LINK_SECRET_FILE: `${runDir(s, h)}/secret/link-secret`,
+    INTERNAL_TOKEN_FILE: `${runDir(s, h)}/secret/internal-token`,
+    BROKER_CREDENTIALS_DIR: `${runDir(s, h)}/secret/broker`,
+  };
+}
+
+/**
+ * The settings of the place the secrets come from (every broker role's
+ * password, the admin's included): the test itself, which mints them,
+ * starts the broker cluster with them, declares the topology (from node
+ * mq1, so the quorum queues' leaders start there, on the node killed
+ * later) and watches events.
+ */
+export function sourceEnv(s: Shared): Record<string, string> {
+  return {
+    ...RAISED_LIMITS,
+    RUN_DIR: `${s.dir}/source`,
+    AMQP_URL: amqpUrl(0),
     QUEUE_TYPE: "quorum",
     DATABASE_URL: s.databaseUrl,
     DOWNLOADS_DIR: s.downloads,
@@ -113,74 +135,45 @@ export function hostEnv(s: Shared, h: HostName): Record<string, string> {
     INTERNAL_TOKEN_FILE: `${s.secrets}/internal-token`,
     BROKER_CREDENTIALS_DIR: `${s.secrets}/broker`,
     PUBLIC_URL: nginxOrigin("ngx1"),
-    WEB_PUBLIC_URL: h === "web2" ? webOrigin("web2") : webOrigin("web1"),
     COMPRESSOR_URL: ["cz1", "cz2"].map((c) => `http://${ip(c as HostName)}:3001`).join(","),
     ALLOW_PRIVATE_URLS: `${ip("files")}:${FILE_PORT}`,
     LOG_LEVEL: "info",
   };
-  if (!LANDED.postgresState) env.STATE_DIR = s.sqliteState;
-  return env;
 }
 
 /** A host's config, as its parts read it. */
 export const hostConfig = (s: Shared, h: HostName): Config => loadConfig(hostEnv(s, h));
+/** The secrets' source's config (sourceEnv). */
+export const sourceConfig = (s: Shared): Config => loadConfig(sourceEnv(s));
 
-/** Mints the secrets every machine shares (link secret, internal token, one broker password per role). */
+/** Mints, in one place, the secrets every machine shares: link secret, internal token, one broker password per role. */
 export function mintSecrets(s: Shared): void {
-  const c = hostConfig(s, "web1");
+  const c = sourceConfig(s);
   ensureSecretFile(c.LINK_SECRET_FILE);
   ensureSecretFile(c.INTERNAL_TOKEN_FILE);
+  for (const role of ROLES) ensureSecretFile(credentialFile(c, role));
 }
 
-/** Declares the broker's topology once, as the broker admin (the one place to adapt to the final setup code). */
+/** Copies to host `h` the secrets its parts need, and no other (no admin password: it declares nothing). */
+export function provisionHost(s: Shared, h: HostName): void {
+  const from = sourceConfig(s);
+  const to = hostConfig(s, h);
+  mkdirSync(to.BROKER_CREDENTIALS_DIR, { recursive: true, mode: 0o700 });
+  const copy = (a: string, b: string) => (copyFileSync(a, b), chmodSync(b, 0o600));
+  copy(from.LINK_SECRET_FILE, to.LINK_SECRET_FILE);
+  copy(from.INTERNAL_TOKEN_FILE, to.INTERNAL_TOKEN_FILE);
+  for (const role of rolesOf(PARTS[h] ?? [])) copy(credentialFile(from, role), credentialFile(to, role));
+}
+
+/** Declares the broker's topology once, as the broker admin, with `bun run start`'s own code (declarations, then queue migration). */
 export async function declareTopologyOnce(s: Shared): Promise<void> {
-  await setupBroker(hostConfig(s, "web1"));
-}
-
-const tcpOpen = (host: string, port: number) =>
-  new Promise<boolean>((resolve) => {
-    const sock = connect({ host, port });
-    sock.setTimeout(2000, () => (sock.destroy(), resolve(false)));
-    sock.once("connect", () => (sock.destroy(), resolve(true)));
-    sock.once("error", () => resolve(false));
-  });
-
-async function httpStatus(url: string): Promise<number> {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    await r.arrayBuffer();
-    return r.status;
-  } catch {
-    return 0;
-  }
-}
-
-/** True once part `p` of config `c` serves. */
-export async function healthy(c: Config, p: Part): Promise<boolean> {
-  switch (p) {
-    case "nginx":
-      return (await httpStatus(`http://${c.HOST}:${c.NGINX_PORT}/`)) === 404;
-    case "linkguard":
-      return (await httpStatus(`http://${c.GUARD_HOST}:${c.GUARD_PORT}/healthz`)) === 200;
-    case "compressor":
-      return (await httpStatus(`http://${c.HOST}:${c.COMPRESSOR_PORT}/healthz`)) === 200;
-    case "downloader":
-      return (await httpStatus(`http://${c.HOST}:${c.DOWNLOADER_PORT}/healthz`)) === 200;
-    case "clock":
-      return (await httpStatus(`http://${c.HOST}:${c.CLOCK_PORT}/healthz`)) === 200;
-    case "web":
-      return (await httpStatus(`http://${c.HOST}:${c.PORT}/healthz`)) === 200;
-    case "rabbitmq":
-      return tcpOpen(c.HOST, AMQP_PORT);
-  }
+  await setupBroker(sourceConfig(s));
 }
 
 /**
- * Starts `parts` on host `h` (those not running) and waits until each is
- * healthy. Today: each server directly (`bun servers/<part>/index.ts`,
- * nginx from its rendered config), with its pid and log where `bun run
- * start` keeps them. Once `--parts` lands: `bun run start --parts LIST`
- * inside the host.
+ * Starts `parts` on host `h` (those not running) with `bun run start
+ * --parts LIST` inside it, which starts them in the background and waits
+ * until each is healthy.
  */
 export async function startParts(net: Net, s: Shared, h: HostName, parts: Part[]): Promise<void> {
   const env = hostEnv(s, h);
@@ -190,34 +183,8 @@ export async function startParts(net: Net, s: Shared, h: HostName, parts: Part[]
     return pid === null || !isAlive(pid);
   });
   if (todo.length === 0) return;
-  if (LANDED.startParts) {
-    const r = await net.execAsync(h, [process.execPath, "run", "start", "--parts", todo.join(",")], childEnv(env), ROOT);
-    if (r.code !== 0) throw new Error(`bun run start --parts ${todo.join(",")} on ${h} failed:\n${r.out}`);
-    return;
-  }
-  for (const d of ["pids", "logs"]) mkdirSync(`${c.RUN_DIR}/${d}`, { recursive: true });
-  for (const p of todo) {
-    let cmd: string[];
-    if (p === "nginx") {
-      renderNginx(c, { linkSecret: ensureSecretFile(c.LINK_SECRET_FILE), internalToken: ensureSecretFile(c.INTERNAL_TOKEN_FILE) });
-      cmd = nginxCmd(c);
-    } else cmd = [process.execPath, `${ROOT}/servers/${p}/index.ts`];
-    const proc = net.run(h, p, cmd, configEnv(c), { cwd: ROOT, log: logFile(c.RUN_DIR, p) });
-    recordPid(c.RUN_DIR, p, proc.pid);
-  }
-  await Promise.all(
-    todo.map((p) =>
-      until(
-        () => `${p} on ${h} to be healthy; its log ends:\n${tail(logFile(c.RUN_DIR, p))}`,
-        async () => {
-          const pid = readPid(c.RUN_DIR, p);
-          if (pid === null || !isAlive(pid)) throw new Error(`${p} on ${h} exited; its log ends:\n${tail(logFile(c.RUN_DIR, p))}`);
-          return healthy(c, p);
-        },
-        90_000,
-      ),
-    ),
-  );
+  const r = await net.execAsync(h, [process.execPath, "run", "start", "--parts", todo.join(",")], childEnv(env), ROOT);
+  if (r.code !== 0) throw new Error(`bun run start --parts ${todo.join(",")} on ${h} failed (${r.code}):\n${r.out}`);
 }
 
 /** `kill -9` of part `p` on host `h` (the process `start` recorded); waits until it is gone. */

@@ -172,6 +172,15 @@ export class Net {
     sh(["ip", "link", "set", this.host(host).veth, "up"]);
   }
 
+  /** Routes of any host that lead anywhere but the bridge's subnet (none: its traffic cannot leave the hosts the test made). */
+  routesOut(): string[] {
+    const out: string[] = [];
+    for (const h of this.hosts.values())
+      for (const r of sh(["ip", "-n", h.ns, "route", "show", "table", "all"]).split("\n").filter(Boolean))
+        if (!r.startsWith(`${SUBNET}.0/24 `) && !/ dev lo /.test(` ${r} `) && !/^(local|broadcast|multicast|fe80::|ff00::)/.test(r)) out.push(`${h.name}: ${r}`);
+    return out;
+  }
+
   /** Every process started here that is still running, by name. */
   get spawned(): readonly Spawned[] {
     return this.procs;

@@ -11,31 +11,40 @@ import { loadConfig } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import { PROGRESS_EXCHANGE } from "../../servers/shared/topology.ts";
 import { AMQP_PORT } from "./rabbitcluster.ts";
-import { fileOrigin, hostEnv, type Shared } from "./hosts.ts";
+import { fileOrigin, sourceEnv, type Shared } from "./hosts.ts";
 
 export interface LinkWatch {
-  /** link events seen per job id */
+  /** link events seen per job id: distinct messages (a publish the broker nacked and got again is one message, delivered twice) */
   links: Map<string, number>;
+  /** link deliveries, duplicates included */
+  linkDeliveries: number;
   failed: Map<string, string>;
   close(): Promise<void>;
 }
 
 /** Counts `job.<id>.link` (and `.failed`) events, connected to the node at `nodeIp` only. */
 export async function watchLinks(s: Shared, nodeIp: string): Promise<LinkWatch> {
-  const c = loadConfig({ ...hostEnv(s, "web1"), AMQP_URL: `amqp://${nodeIp}:${AMQP_PORT}` });
+  const c = loadConfig({ ...sourceEnv(s), AMQP_URL: `amqp://${nodeIp}:${AMQP_PORT}` });
   const conn = await amqp.connect(brokerUrl(c, "observer"));
   conn.on("error", () => {});
   const ch = await conn.createChannel();
   const { queue } = await ch.assertQueue("", { exclusive: true, autoDelete: true });
   await ch.bindQueue(queue, PROGRESS_EXCHANGE, "job.*.link");
   await ch.bindQueue(queue, PROGRESS_EXCHANGE, "job.*.failed");
-  const w: LinkWatch = { links: new Map(), failed: new Map(), close: async () => void (await conn.close().catch(() => {})) };
+  const w: LinkWatch = { links: new Map(), linkDeliveries: 0, failed: new Map(), close: async () => void (await conn.close().catch(() => {})) };
+  const seen = new Set<string>();
   await ch.consume(
     queue,
     (m) => {
       if (!m) return;
       const [, id, kind] = m.fields.routingKey.split(".");
-      if (kind === "link") w.links.set(id!, (w.links.get(id!) ?? 0) + 1);
+      if (kind === "link") {
+        w.linkDeliveries++;
+        const messageId = m.properties.messageId ? String(m.properties.messageId) : null;
+        if (messageId !== null && seen.has(messageId)) return;
+        if (messageId !== null) seen.add(messageId);
+        w.links.set(id!, (w.links.get(id!) ?? 0) + 1);
+      }
       else w.failed.set(id!, m.content.toString().slice(0, 300));
     },
     { noAck: true },
@@ -85,3 +94,25 @@ export async function jobJson(web: string, id: string): Promise<JobJson | null> 
 
 /** How often `words` occurs in `text`. */
 export const count = (text: string, words: string) => text.split(words).length - 1;
+
+/** The broker nodes (`address:port`) a part's log says it connected to, with when (epoch ms), in order. */
+export function brokerConnects(log: string): { at: number; node: string }[] {
+  return [...log.matchAll(/^(\S+) info  \S+ broker connected node=(\S+)/gm)].map((m) => ({ at: Date.parse(m[1]!), node: m[2]! }));
+}
+
+/**
+ * Of the parts whose logs are in `logs`, those on node `victim` (address)
+ * when it was killed at `killedAt`, and whether each connected to another
+ * node afterwards (its failover).
+ */
+export function failoversFrom(logs: Record<string, string>, victim: string, killedAt: number): { part: string; movedTo: string | null }[] {
+  const out: { part: string; movedTo: string | null }[] = [];
+  for (const [part, text] of Object.entries(logs)) {
+    const connects = brokerConnects(text);
+    const before = connects.filter((c) => c.at <= killedAt).at(-1);
+    if (!before || !before.node.startsWith(`${victim}:`)) continue;
+    const after = connects.find((c) => c.at > killedAt && !c.node.startsWith(`${victim}:`));
+    out.push({ part, movedTo: after?.node ?? null });
+  }
+  return out;
+}

@@ -11,9 +11,8 @@ import { childEnv } from "../../scripts/lib/procs.ts";
 import { Net, SUBNET, sweepLeftovers } from "./netns.ts";
 import { startCluster, type RabbitNode } from "./rabbitcluster.ts";
 import { startPostgres } from "./postgres.ts";
-import { BROKER_HOSTS, FILE_PORT, LAYOUT, PARTS, declareTopologyOnce, fileOrigin, hostConfig, makeShared, mintSecrets, startParts, type HostName, type Shared } from "./hosts.ts";
+import { BROKER_HOSTS, FILE_PORT, LAYOUT, PARTS, declareTopologyOnce, fileOrigin, makeShared, mintSecrets, provisionHost, sourceConfig, startParts, type HostName, type Shared } from "./hosts.ts";
 import { until } from "../support/wait.ts";
-import { LANDED } from "./pending.ts";
 
 export interface World {
   dir: string;
@@ -25,7 +24,7 @@ export interface World {
   setup: Record<string, number>;
 }
 
-let current: { net: Net; dir: string; keep: boolean } | null = null;
+let current: { net: Net; dir: string; keep: boolean; why?: string } | null = null;
 
 /** Builds everything; on failure tears down what it made and rethrows. */
 export async function buildWorld(say: (s: string) => void): Promise<World> {
@@ -52,16 +51,16 @@ export async function buildWorld(say: (s: string) => void): Promise<World> {
   net.run("files", "filehost", [process.execPath, `${ROOT}/test/cluster/filehost.ts`, net.host("files").ip, String(FILE_PORT)], childEnv(), { cwd: ROOT });
   const [pg, nodes] = await Promise.all([
     phase("postgresql", () => startPostgres(net, "pg", pgDir, SUBNET)),
-    phase("rabbitmq cluster (3 nodes)", () => startCluster(net, BROKER_HOSTS, `${dir}/rabbitmq`, hostConfig(shared, "web1"))),
+    phase("rabbitmq cluster (3 nodes)", () => startCluster(net, BROKER_HOSTS, `${dir}/rabbitmq`, sourceConfig(shared))),
   ]);
   shared.databaseUrl = pg.url;
   await until("the file host to answer", async () => (await fetch(`${fileOrigin()}/_stats`).catch(() => null))?.ok, 30_000);
   await phase("topology", () => declareTopologyOnce(shared));
   await phase("linkpack parts", async () => {
     const order: HostName[][] = [["ngx1", "ngx2", "cz1", "cz2"], ["dl1", "dl2", "web1", "web2"]];
-    // Sharing one SQLite folder, two processes opening a new database at once can meet its lock (SQLITE_BUSY): one host at a time then.
-    if (LANDED.postgresState) for (const group of order) await Promise.all(group.map((h) => startParts(net, shared, h, PARTS[h]!)));
-    else for (const h of order.flat()) await startParts(net, shared, h, PARTS[h]!);
+    for (const h of order.flat()) provisionHost(shared, h);
+    // the compressors (and nginx) first: a downloader that finishes a job posts it to one
+    for (const group of order) await Promise.all(group.map((h) => startParts(net, shared, h, PARTS[h]!)));
   });
   return { dir, net, nodes, shared, pgDir, setup };
 }
@@ -77,22 +76,23 @@ function sweepFolders(): string[] {
 }
 
 /** Keep the run's logs after teardown, for a failed run (its data, archives and downloads still go). */
-export function keepFolder(): string | null {
+export function keepFolder(why = "logs of a failed cluster test run"): string | null {
   if (!current) return null;
   current.keep = true;
+  current.why = why;
   return current.dir;
 }
 
 /** Kills everything, removes the namespaces, the bridge and (unless kept) the run's folder. */
 export function teardown(): string[] {
   if (!current) return [];
-  const { net, dir, keep } = current;
+  const { net, dir, keep, why } = current;
   current = null;
   const errors = net.teardown();
   if (!keep) rmSync(dir, { recursive: true, force: true });
   else {
     for (const d of ["shared", "postgres/data", ...["mq1", "mq2", "mq3"].map((m) => `rabbitmq/${m}/mnesia`)]) rmSync(`${dir}/${d}`, { recursive: true, force: true });
-    writeFileSync(`${dir}/${KEPT}`, "logs of a failed cluster test run\n");
+    writeFileSync(`${dir}/${KEPT}`, `${why}\n`);
   }
   return errors;
 }
