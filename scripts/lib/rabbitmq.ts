@@ -206,3 +206,21 @@ export async function joinCluster(c: Config): Promise<void> {
     for (const args of [["stop_app"], ["reset"], ["join_cluster", first], ["start_app"]]) await rabbitmqctl(c, args, 5, node);
   }
 }
+
+/**
+ * Which of the quorum queues `names` the private node no longer has a
+ * replica registered for. RabbitMQ 3.10 can lose that registration when its
+ * node is killed shortly after the queue was made: the queue is still in
+ * its metadata, but it never elects a leader, and every call on it (a
+ * consumer, a passive check) waits for ever. Such a queue holds nothing
+ * that can be read any more; `setupBroker` makes it again.
+ */
+export async function lostQuorumQueues(c: Config, names: string[]): Promise<string[]> {
+  if (names.length === 0) return [];
+  // Ra names a queue's server after its virtual host ("/" is %2F) and its name.
+  const terms = names.map((n) => `ra_directory:uid_of(quorum_queues, '%2F_${n}')`).join(", ");
+  const out = await rabbitmqctl(c, ["eval", `[${terms}].`], 1);
+  const found = out.match(/<<"[^"]*">>|undefined/g) ?? [];
+  if (found.length !== names.length) throw new Error(`unexpected answer about the quorum queues: ${out.trim()}`);
+  return names.filter((_, i) => found[i] === "undefined");
+}

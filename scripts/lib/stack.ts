@@ -11,12 +11,12 @@ import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { connect } from "node:net";
 import { ROOT, type Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
-import { declareTopology } from "../../servers/shared/topology.ts";
+import { declareTopology, durableQueues, typeOfQueue } from "../../servers/shared/topology.ts";
 import { connectFirst } from "../../servers/shared/broker.ts";
 import { migrateQueues } from "../../servers/shared/queuemigration.ts";
 import { ensureSecretFile, linkSecret, internalToken } from "../../servers/shared/secrets.ts";
 import { childEnv, livePid, logFile, partProcesses, readNumber, recordPid, spawnDetached, stopProcess, tail } from "./procs.ts";
-import { brokerNodes, brokerPaths, joinCluster, nodePart, nodePorts, partNode, prepareRabbit, rabbitEnv, rabbitServerCmd, removeGuest, stopEpmd } from "./rabbitmq.ts";
+import { brokerNodes, brokerPaths, joinCluster, nodePart, nodePorts, partNode, lostQuorumQueues, prepareRabbit, rabbitEnv, rabbitServerCmd, removeGuest, stopEpmd } from "./rabbitmq.ts";
 import { nginxCmd, renderNginx } from "./nginx.ts";
 import { checkSelection, declaresTopology, type Part } from "./selection.ts";
 
@@ -191,7 +191,22 @@ export async function setupBroker(c: Config, say: (s: string) => void = () => {}
   if (!c.AMQP_URL) await removeGuest(c);
   const { conn } = await connectFirst(brokerUrl(c, "admin"));
   try {
-    await declareTopology(await conn.createChannel(), c.QUEUE_TYPE);
+    const ch = await conn.createChannel();
+    await declareTopology(ch, c.QUEUE_TYPE);
+    // Our own single node: a quorum queue it lost the replica of (see lostQuorumQueues) is made again.
+    if (!c.AMQP_URL && c.BROKER_NODES === 1) {
+      const quorum = durableQueues(c.QUEUE_TYPE).map((q) => q.name).filter((n) => typeOfQueue(n) === "quorum");
+      const lost = await lostQuorumQueues(c, quorum);
+      for (const q of lost) {
+        say(`  queue ${q} lost its replica when the broker was killed just after making it; making it again`);
+        let timer: Timer | undefined;
+        const stuck = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`could not delete queue ${q}, which lost its replica; delete it with "rabbitmqctl delete_queue ${q}" and start again`)), 30_000);
+        });
+        await Promise.race([ch.deleteQueue(q), stuck]).finally(() => clearTimeout(timer));
+      }
+      if (lost.length > 0) await declareTopology(ch, c.QUEUE_TYPE);
+    }
     for (const n of await migrateQueues(conn, c.QUEUE_TYPE)) {
       const left = n.deleted ? "deleted" : `kept: ${n.consumers} consumer(s) still read it; the next start deletes it`;
       say(`  moved ${n.moved} waiting message(s) from queue ${n.from} to ${n.to} (${left})`);
