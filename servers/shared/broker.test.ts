@@ -6,28 +6,18 @@
  * compressor's link event was nacked eight times and reached every other
  * bound queue nine times, as nine unidentifiable events).
  */
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import type { ChannelModel } from "amqplib";
-import { Broker, connectFirst } from "./broker.ts";
+import { expect, test } from "bun:test";
+import { Broker } from "./broker.ts";
 import { brokerUrl } from "./brokerauth.ts";
 import { newId } from "./ids.ts";
 import { createLogger } from "./log.ts";
-import { startPrivateBroker, type PrivateBroker } from "../../test/support/privatebroker.ts";
+import { usePrivateBroker } from "../../test/support/privatebroker.ts";
 import { until } from "../../test/support/wait.ts";
 
-let broker: PrivateBroker;
-let admin: ChannelModel;
-beforeAll(async () => {
-  broker = await startPrivateBroker();
-  admin = (await connectFirst(brokerUrl(broker.config, "admin"))).conn;
-}, 120_000);
-afterAll(async () => {
-  await admin?.close().catch(() => {});
-  await broker?.stop();
-}, 60_000);
+const priv = usePrivateBroker();
 
 test("a nacked publish is retried with the same message id; the next publish has another", async () => {
-  const ch = await admin.createChannel();
+  const ch = await priv.admin.createChannel();
   const exchange = `test-publish-${newId()}`;
   await ch.assertExchange(exchange, "fanout", { durable: false, autoDelete: true });
   // `full` refuses every message while it holds one (so the broker nacks the publish); `open` takes each copy
@@ -38,7 +28,7 @@ test("a nacked publish is retried with the same message id; the next publish has
   await ch.bindQueue(full, exchange, "");
   await ch.bindQueue(open, exchange, "");
 
-  const b = await Broker.open({ url: brokerUrl(broker.config, "admin"), log: createLogger("broker-test", "error"), needs: {} });
+  const b = await Broker.open({ url: brokerUrl(priv.broker.config, "admin"), log: createLogger("broker-test", "error"), needs: {} });
   try {
     const ids: string[] = [];
     await ch.consume(open, (m) => m && ids.push(String(m.properties.messageId)), { noAck: true });

@@ -5,15 +5,15 @@
  * and passes every server's passive check; switching QUEUE_TYPE from classic
  * to quorum moves the waiting messages into the quorum twins.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Channel, ChannelModel } from "amqplib";
+import { describe, expect, test } from "bun:test";
+import type { Channel } from "amqplib";
 import { loadConfig, type Config } from "./config.ts";
 import { brokerUrl } from "./brokerauth.ts";
 import { connectFirst } from "./broker.ts";
 import { newId } from "./ids.ts";
 import { setupBroker } from "../../scripts/lib/stack.ts";
 import { rabbitmqctl } from "../../scripts/lib/rabbitmq.ts";
-import { startPrivateBroker, type PrivateBroker } from "../../test/support/privatebroker.ts";
+import { usePrivateBroker } from "../../test/support/privatebroker.ts";
 import {
   DEAD_EXCHANGE,
   OLD_WEB_PROGRESS_QUEUE,
@@ -27,16 +27,7 @@ import {
   serverNeeds,
 } from "./topology.ts";
 
-let broker: PrivateBroker;
-let admin: ChannelModel;
-beforeAll(async () => {
-  broker = await startPrivateBroker();
-  admin = (await connectFirst(brokerUrl(broker.config, "admin"))).conn;
-}, 120_000);
-afterAll(async () => {
-  await admin?.close().catch(() => {});
-  await broker?.stop();
-}, 60_000);
+const priv = usePrivateBroker();
 
 /** What linkpack declared before queue types (its topology.ts then), to make an old installation's broker. */
 async function declareOldLayout(ch: Channel): Promise<void> {
@@ -57,7 +48,7 @@ async function declareOldLayout(ch: Channel): Promise<void> {
 
 /** Publishes (confirmed, persistent) as the admin. */
 async function publish(exchange: string, key: string, bodies: string[], headers: Record<string, unknown> = {}): Promise<void> {
-  const ch = await admin.createConfirmChannel();
+  const ch = await priv.admin.createConfirmChannel();
   for (const b of bodies) ch.publish(exchange, key, Buffer.from(b), { persistent: true, contentType: "application/json", headers });
   await ch.waitForConfirms();
   await ch.close();
@@ -65,7 +56,7 @@ async function publish(exchange: string, key: string, bodies: string[], headers:
 
 /** Takes every message of `queue`, in order (by consuming: a single-active-consumer queue refuses basic.get). */
 async function drain(queue: string): Promise<{ body: string; headers: Record<string, unknown> }[]> {
-  const ch = await admin.createChannel();
+  const ch = await priv.admin.createChannel();
   const { messageCount } = await ch.checkQueue(queue);
   const out: { body: string; headers: Record<string, unknown> }[] = [];
   await new Promise<void>((resolve) => {
@@ -81,7 +72,7 @@ async function drain(queue: string): Promise<{ body: string; headers: Record<str
 
 /** Whether `queue` exists (a passive declare on a channel of its own). */
 async function exists(queue: string): Promise<boolean> {
-  const ch = await admin.createChannel();
+  const ch = await priv.admin.createChannel();
   ch.on("error", () => {});
   return ch.checkQueue(queue).then(
     () => (ch.close(), true),
@@ -112,7 +103,7 @@ describe("upgrading the broker", () => {
   const dead = bodies("dead", 1);
 
   test("an installation made before queue types keeps every waiting message and passes every server's check", async () => {
-    const ch = await admin.createChannel();
+    const ch = await priv.admin.createChannel();
     await declareOldLayout(ch);
     await ch.close();
     await publish(WORK_EXCHANGE, keys.download(job), downloads, { "x-linkpack-attempts": 1 });
@@ -120,7 +111,7 @@ describe("upgrading the broker", () => {
     await publish(PROGRESS_EXCHANGE, keys.file(job, 0), progress);
     await publish(DEAD_EXCHANGE, "", dead);
 
-    const config = broker.config;
+    const config = priv.broker.config;
     expect(config.QUEUE_TYPE).toBe("classic");
     const said: string[] = [];
     await setupBroker(config, (s) => said.push(s));
@@ -139,13 +130,13 @@ describe("upgrading the broker", () => {
   }, 60_000);
 
   test("switching QUEUE_TYPE from classic to quorum moves the waiting messages into the quorum queues", async () => {
-    const config = loadConfig({ ...broker.env, QUEUE_TYPE: "quorum" });
+    const config = loadConfig({ ...priv.broker.env, QUEUE_TYPE: "quorum" });
     const q = queues("quorum");
     await setupBroker(config);
     for (const old of Object.values(queues("classic"))) if (old !== WEB_PROGRESS_QUEUE) expect(await exists(old)).toBe(false);
     expect(await serversCheck(config)).toEqual([]);
     // a server still configured for classic queues finds its queues gone (and keeps retrying): names follow QUEUE_TYPE
-    expect(await serversCheck(loadConfig({ ...broker.env, QUEUE_TYPE: "classic" }))).toEqual(["web", "downloader", "compressor"]);
+    expect(await serversCheck(loadConfig({ ...priv.broker.env, QUEUE_TYPE: "classic" }))).toEqual(["web", "downloader", "compressor"]);
     const types = await rabbitmqctl(config, ["list_queues", "name", "type", "policy", "--no-table-headers", "-q"]);
     for (const name of [q.download, q.compress, q.dead]) expect(types).toMatch(new RegExp(`${name.replace(/\./g, "\\.")}\\s+quorum`));
     expect(types).toMatch(/linkpack\.dead-letters\.quorum\s+quorum\s+linkpack-dead-letters/);

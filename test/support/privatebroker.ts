@@ -6,7 +6,11 @@
  * stops every node and epmd and removes the folder, also after a node was
  * killed.
  */
+import { afterAll, beforeAll } from "bun:test";
 import { rmSync } from "node:fs";
+import type { ChannelModel } from "amqplib";
+import { connectFirst } from "../../servers/shared/broker.ts";
+import { brokerUrl } from "../../servers/shared/brokerauth.ts";
 import type { Config } from "../../servers/shared/config.ts";
 import { startBroker, startPart, stopStack } from "../../scripts/lib/stack.ts";
 import { brokerNodes, nodePart, nodePorts, prepareRabbit } from "../../scripts/lib/rabbitmq.ts";
@@ -51,6 +55,31 @@ export async function startPrivateBroker(extra: Record<string, string> = {}): Pr
       if (pid === null) throw new Error(`broker node ${node} has no pid`);
       process.kill(pid, "SIGKILL");
       await waitGone(pid, 10_000);
+    },
+  };
+}
+
+/**
+ * A private broker and an admin connection to it for the calling test file:
+ * started before its tests, closed and stopped after them.
+ */
+export function usePrivateBroker(extra: Record<string, string> = {}): { readonly broker: PrivateBroker; readonly admin: ChannelModel } {
+  let broker: PrivateBroker | undefined;
+  let admin: ChannelModel | undefined;
+  beforeAll(async () => {
+    broker = await startPrivateBroker(extra);
+    admin = (await connectFirst(brokerUrl(broker.config, "admin"))).conn;
+  }, 120_000);
+  afterAll(async () => {
+    await admin?.close().catch(() => {});
+    await broker?.stop();
+  }, 60_000);
+  return {
+    get broker() {
+      return broker!;
+    },
+    get admin() {
+      return admin!;
     },
   };
 }
