@@ -226,8 +226,8 @@ describe("several compressors, one job", () => {
   test("two compressor processes, each with its own connection, given the same job at once: one archive, one link event", async () => {
     const id = await makeJob([["a.txt", text("a", 300_000)], ["b.txt", crypto.getRandomValues(new Uint8Array(300_000))]]);
     const run = (machine: string) => {
-      const p = Bun.spawn([process.execPath, `${import.meta.dir}/testdata/compress-once.ts`], {
-        env: { ...process.env, ROOT: root, JOB_ID: id, MACHINE: machine }, stdout: "pipe", stderr: "pipe",
+      const p = Bun.spawn([process.execPath, `${import.meta.dir}/testdata/compress-once.ts`, root, id, machine], {
+        stdout: "pipe", stderr: "pipe",
       });
       return Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]).then(([out, err, code]) => {
         if (code !== 0) throw new Error(`compress-once ${machine} exited ${code}: ${err}`);

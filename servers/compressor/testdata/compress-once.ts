@@ -1,6 +1,7 @@
 /**
- * One compressor process for job.test.ts's race: its own connection to the
- * test's store, compressJob on JOB_ID (handed back and tried again while
+ * One compressor process for job.test.ts's race (arguments: the test's
+ * folder, the job id, this process's machine name): its own connection to
+ * the test's store, compressJob on JOB_ID (handed back and tried again while
  * another holds the claim, as the consumer runtime does), every event it
  * sends and then its result printed as JSON lines.
  */
@@ -11,12 +12,11 @@ import { Claims } from "../claims.ts";
 import { JobBusy } from "../errors.ts";
 import { compressJob } from "../job.ts";
 
-const root = process.env.ROOT!;
-const jobId = process.env.JOB_ID!;
+const [root, jobId, machine] = Bun.argv.slice(2) as [string, string, string];
 const db = await openDb(`${root}/state`, "compressor");
 const config = { DOWNLOADS_DIR: `${root}/downloads`, ARCHIVES_DIR: `${root}/archives`, PUBLIC_URL: "http://127.0.0.1:9", LINK_TTL_SECONDS: 3600, MAX_LINK_TTL_SECONDS: 86400 };
 const deps = {
-  config, secret: "test-secret", machine: process.env.MACHINE!, log: createLogger("compress-once", "error"),
+  config, secret: "test-secret", machine, log: createLogger("compress-once", "error"),
   records: await FinishedJobs.open(db, legacyRecordsDir(`${root}/state`)),
   claims: await Claims.open(db),
   publish: async (key: string, ev: unknown) => console.log(JSON.stringify({ key, ev })),
