@@ -23,7 +23,7 @@ import { DownloadFailed, LinkpackError, RetryableDownload, TransientError } from
 import { dataFileName, isTmpOf, newDownloadId, tmpPath, type FileOutcome } from "../shared/jobfiles.ts";
 import type { DownloadRequest } from "../shared/messages.ts";
 import { formatLimit } from "../shared/bytes.ts";
-import { checkBudget, commitAlone, fileLimit } from "./budget.ts";
+import { CHECK_EVERY, checkBudget, commitWithin, fileLimit } from "./budget.ts";
 import { openUrl } from "./fetcher.ts";
 import { chooseName } from "./filename.ts";
 import type { HostSlot } from "./hostlimit.ts";
@@ -88,6 +88,9 @@ async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f:
     // Resume only what this download wrote, and only if its temp file still holds exactly that.
     const resume = f.written.bytes > 0 && f.validator !== null && (await sizeOf(f.tmp)) === f.written.bytes;
     if (!resume) f.written = nothingWritten();
+    // What is left of the job's budget is read while the request goes out (the commit checks again).
+    const limitNow = fileLimit(c, dir, req.index);
+    limitNow.catch(() => {});
     const opened = await openUrl(req.url, {
       resolver: deps.resolver,
       allow: c.ALLOW_PRIVATE_URLS,
@@ -117,7 +120,7 @@ async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f:
     }
     progress.name = f.name;
     progress.size = f.size;
-    const limit = await fileLimit(c, dir, req.index);
+    const limit = await limitNow;
     if (f.size !== null && f.size > limit.bytes) {
       await res.body?.cancel().catch(() => {});
       throw new DownloadFailed(`${limit.message} (${formatLimit(f.size)})`);
@@ -132,13 +135,11 @@ async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f:
       onProgress: (n) => progress.update(n),
       // Other files of this job may finish meanwhile: re-check the job's budget as we go.
       check: (n) => checkBudget(c, dir, req.index, n),
+      checkEvery: CHECK_EVERY,
     });
     progress.update(w.bytes, true);
     const file = dataFileName(req.index, f.name!, f.dl);
-    await commitAlone(dir, async () => {
-      await checkBudget(c, dir, req.index, w.bytes);
-      await rename(f.tmp, `${dir}/${file}`).catch((err) => Promise.reject(diskFailure(err)));
-    });
+    await commitWithin(c, dir, req.index, w.bytes, () => rename(f.tmp, `${dir}/${file}`).catch((err) => Promise.reject(diskFailure(err))));
     return { index: req.index, total: req.total, ...ttlOf(req), url: req.url, state: "done", name: f.name, file, bytes: w.bytes, crc32: w.crc32, sha256: w.sha256.digest("hex"), error: null };
   } finally {
     watchdog.dispose();
@@ -174,7 +175,8 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
   // unique per download: a copy running at the same time (here or on another machine) never shares a file with it
   const dl = newDownloadId();
   const f: FileSoFar = { dl, tmp: tmpPath(dir, req.index, dl), written: nothingWritten(), validator: null, name: null, size: null };
-  await clearDeadTemps(dir, req.index, c.DOWNLOAD_DEADLINE_MS);
+  // beside the download: the temp files it removes are never this download's own
+  const clearing = clearDeadTemps(dir, req.index, c.DOWNLOAD_DEADLINE_MS).catch(() => {});
   const attempts = c.DOWNLOAD_RETRIES + 1;
   let n = 1;
   let before: string | null = null; // the failure that made the last attempt a retry
@@ -202,5 +204,6 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
     return failedOutcome(req, error, f.name, progress.bytes);
   } finally {
     clearTimeout(timer);
+    await clearing;
   }
 }

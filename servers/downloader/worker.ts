@@ -56,11 +56,12 @@ async function disk<T>(what: string, fn: () => Promise<T>): Promise<T> {
 export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal?: AbortSignal, held?: Delivery["held"]): Promise<FileOutcome | null> {
   const dir = jobDir(deps.config, req.jobId);
   const log = deps.log;
-  if (await deps.finished.has(req.jobId)) {
+  const [finished, recorded] = await Promise.all([deps.finished.has(req.jobId), readOutcome(dir, req.index)]);
+  if (finished) {
     log.info("job already finished; dropping a late redelivery", { job: req.jobId, index: req.index });
     return null;
   }
-  let outcome = await readOutcome(dir, req.index);
+  let outcome = recorded;
   if (outcome) log.info("already downloaded (redelivery); not fetching again", { job: req.jobId, index: req.index, state: outcome.state });
   else {
     await disk("cannot create the job folder", () => ensureJobDir(dir));
