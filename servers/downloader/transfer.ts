@@ -4,7 +4,9 @@
  * in memory), computing its CRC-32 (for the zip) and SHA-256 (for the
  * archive's manifest) on the way. A resumed download appends to what an
  * earlier attempt saved and carries on with its checksums, so the file is
- * never read again. Enforces the size limit while streaming, the idle
+ * never read again. One chunk's write is in flight while the checksums of
+ * that chunk are computed and the next one is read (writes stay in order,
+ * one at a time). Enforces the size limit while streaming, the idle
  * timeout between chunks, and the declared Content-Length both ways: a
  * shorter body fails (another attempt may resume it), a longer one is cut.
  */
@@ -62,44 +64,70 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
   }
   const start = w.bytes;
   const every = o.checkEvery ?? 256 * 1024;
+  // One write is in flight while the next chunk is read and this one's checksums are computed (the
+  // writes go in order, one at a time); `w` counts a chunk once its write is done.
+  let writing: Promise<void> | null = null;
+  let wrote = 0;
+  const settle = async () => {
+    if (!writing) return;
+    const p = writing;
+    writing = null;
+    await p;
+    w.bytes += wrote;
+    o.onProgress?.(w.bytes);
+  };
   o.watchdog.arm("idle", o.idleTimeoutMs, `no data received for ${seconds(o.idleTimeoutMs)}`, true);
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const stop = () => void reader?.cancel().catch(() => {});
   try {
-    const reader = body?.getReader();
+    reader = body?.getReader();
     while (reader) {
       const { done, value } = await reader.read();
       if (done) break;
       o.watchdog.refresh("idle");
+      try {
+        await settle();
+      } catch (err) {
+        stop();
+        throw diskFailure(err);
+      }
       let chunk = value;
       const got = w.bytes - start;
       if (o.declared !== null && got + chunk.length > o.declared) chunk = chunk.subarray(0, o.declared - got);
       if (w.bytes + chunk.length > o.limit.bytes) {
-        void reader.cancel().catch(() => {});
+        stop();
         throw new DownloadFailed(o.limit.message);
       }
       if (o.check && Math.floor((w.bytes + chunk.length) / every) > Math.floor(w.bytes / every)) {
         try {
           await o.check(w.bytes + chunk.length);
         } catch (err) {
-          void reader.cancel().catch(() => {});
+          stop();
           throw err;
         }
       }
-      try {
-        await writeAll(fh, chunk);
-      } catch (err) {
-        void reader.cancel().catch(() => {});
-        throw diskFailure(err);
-      }
+      writing = writeAll(fh, chunk);
+      writing.catch(() => {}); // seen by settle()
+      wrote = chunk.length;
       w.crc32 = Bun.hash.crc32(chunk, w.crc32);
       w.sha256.update(chunk);
-      w.bytes += chunk.length;
-      o.onProgress?.(w.bytes);
-      if (o.declared !== null && w.bytes - start >= o.declared) {
-        void reader.cancel().catch(() => {}); // never accept more than declared
+      if (o.declared !== null && w.bytes + chunk.length - start >= o.declared) {
+        stop(); // never accept more than declared
         break;
       }
     }
+    try {
+      await settle();
+    } catch (err) {
+      throw diskFailure(err);
+    }
   } catch (err) {
+    // The write in flight ends first, so `w` says what is in the file; if it failed, the file is not resumed (a disk failure).
+    try {
+      await settle();
+    } catch (e) {
+      throw diskFailure(e);
+    }
     if (o.watchdog.reason) throw o.watchdog.reason;
     if (err instanceof DownloadFailed) throw err;
     throw new RetryableDownload(o.declared !== null ? `connection closed after ${w.bytes} of ${start + o.declared} bytes` : `connection lost after ${w.bytes} bytes`);
