@@ -78,11 +78,12 @@ async function sources(dir: string, outcomes: FileOutcome[], log: Logger): Promi
 async function announce(deps: JobDeps, rec: JobRecord, progress: Progress | null): Promise<void> {
   const at = Date.now();
   if (rec.state === "ready") {
-    if (progress) await progress.finish();
-    else await deps.publish(keys.compressProgress(rec.jobId), { v: 1, type: "compress", jobId: rec.jobId, percent: 100, at }, true);
-    await deps.publish(keys.link(rec.jobId), {
+    // 100 %, then the link right behind it: one wait for both confirms
+    const link = () => deps.publish(keys.link(rec.jobId), {
       v: 1, type: "link", jobId: rec.jobId, link: rec.link!, expiresAt: rec.expiresAt!, bytes: rec.bytes, entries: rec.entries, at,
     }, true);
+    if (progress) await progress.finish(link);
+    else await Promise.all([deps.publish(keys.compressProgress(rec.jobId), { v: 1, type: "compress", jobId: rec.jobId, percent: 100, at }, true), link()]);
   } else if (rec.state === "cancelled") {
     await deps.publish(keys.cancelled(rec.jobId), { v: 1, type: "cancelled", jobId: rec.jobId, at }, true);
   } else {

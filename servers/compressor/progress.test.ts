@@ -59,3 +59,21 @@ test("the work does not wait for 0's confirm, but finish does, and fails if 0 wa
   await lost.start();
   await expect(lost.finish()).rejects.toThrow("broker gone");
 });
+
+test("finish sends what follows 100 (the link) right behind it, before 100's confirm, and waits for both", async () => {
+  const order: string[] = [];
+  const confirms: (() => void)[] = [];
+  const pending = (what: string) => new Promise<void>((resolve) => (order.push(what), confirms.push(resolve)));
+  const p = new Progress(100, (percent) => pending(String(percent)), 0);
+  await p.start();
+  confirms.shift()!(); // 0 confirmed
+  let finished = false;
+  const f = p.finish(() => pending("link")).then(() => (finished = true));
+  while (order.length < 3) await Bun.sleep(1);
+  expect(order).toEqual(["0", "100", "link"]); // the link went out with 100 unconfirmed
+  confirms.shift()!(); // 100 confirmed, the link not yet
+  await Bun.sleep(5);
+  expect(finished).toBe(false);
+  confirms.shift()!();
+  await f;
+});

@@ -21,11 +21,18 @@ export class Progress {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Queues `percent` after everything before it; a lost in-between event only logs nothing and moves on. */
-  private send(percent: number): Promise<void> {
+  /**
+   * Queues `percent` after everything before it (and `then` right behind it,
+   * without waiting for its confirm); a lost in-between event only logs
+   * nothing and moves on.
+   */
+  private send(percent: number, then?: () => Promise<void>): Promise<void> {
     this.last = percent;
     this.lastAt = this.now();
-    const sent = this.chain.then(() => this.publish(percent));
+    const sent = this.chain.then(() => {
+      const own = this.publish(percent);
+      return then ? Promise.all([own, then()]).then(() => {}) : own;
+    });
     this.chain = sent.catch(() => {});
     return sent;
   }
@@ -43,9 +50,13 @@ export class Progress {
     if (percent > this.last && this.now() - this.lastAt >= this.intervalMs) this.send(percent);
   }
 
-  /** Publishes 100 after everything before it and waits for it (and for 0: an unconfirmed first event fails here). */
-  finish(): Promise<void> {
-    const last = this.send(100);
+  /**
+   * Publishes 100 after everything before it, then `then` (the link event)
+   * at once behind it on the same channel, so the two confirms are awaited
+   * together; waits for them (and for 0: an unconfirmed first event fails here).
+   */
+  finish(then?: () => Promise<void>): Promise<void> {
+    const last = this.send(100, then);
     return this.started.then(() => last);
   }
 
