@@ -4,9 +4,9 @@
  * in memory), computing its CRC-32 (for the zip) and SHA-256 (for the
  * archive's manifest) on the way. A resumed download appends to what an
  * earlier attempt saved and carries on with its checksums, so the file is
- * never read again. One chunk's write is in flight while the checksums of
- * that chunk are computed and the next one is read (writes stay in order,
- * one at a time). Enforces the size limit while streaming, the idle
+ * never read again. Chunks go through Bun's buffered file writer, so a
+ * 64 KiB body chunk costs no system call of its own: the file is written a
+ * megabyte at a time. Enforces the size limit while streaming, the idle
  * timeout between chunks, and the declared Content-Length both ways: a
  * shorter body fails (another attempt may resume it), a longer one is cut.
  */
@@ -41,12 +41,8 @@ export interface SaveOptions {
   checkEvery?: number;
 }
 
-async function writeAll(fh: FileHandle, chunk: Uint8Array): Promise<void> {
-  for (let off = 0; off < chunk.length; ) {
-    const { bytesWritten } = await fh.write(chunk, off, chunk.length - off);
-    off += bytesWritten;
-  }
-}
+/** Bytes gathered before one write(2): fewer, bigger writes, no thread hop per body chunk. */
+const WRITE_BUFFER = 1024 * 1024;
 
 /**
  * Writes `body` to `path` (created, or appended to when `o.into` has
@@ -64,17 +60,15 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
   }
   const start = w.bytes;
   const every = o.checkEvery ?? 256 * 1024;
-  // One write is in flight while the next chunk is read and this one's checksums are computed (the
-  // writes go in order, one at a time); `w` counts a chunk once its write is done.
-  let writing: Promise<void> | null = null;
-  let wrote = 0;
-  const settle = async () => {
-    if (!writing) return;
-    const p = writing;
-    writing = null;
-    await p;
-    w.bytes += wrote;
-    o.onProgress?.(w.bytes);
+  // Bun's buffered file writer on our descriptor: a chunk is handed over at once, written out
+  // WRITE_BUFFER at a time; `flush` before anything relies on `w` saying what is in the file.
+  const sink = Bun.file(fh.fd).writer({ highWaterMark: WRITE_BUFFER });
+  const flush = async () => {
+    try {
+      await sink.flush();
+    } catch (err) {
+      throw diskFailure(err);
+    }
   };
   o.watchdog.arm("idle", o.idleTimeoutMs, `no data received for ${seconds(o.idleTimeoutMs)}`, true);
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -85,12 +79,6 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
       const { done, value } = await reader.read();
       if (done) break;
       o.watchdog.refresh("idle");
-      try {
-        await settle();
-      } catch (err) {
-        stop();
-        throw diskFailure(err);
-      }
       let chunk = value;
       const got = w.bytes - start;
       if (o.declared !== null && got + chunk.length > o.declared) chunk = chunk.subarray(0, o.declared - got);
@@ -106,33 +94,33 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
           throw err;
         }
       }
-      writing = writeAll(fh, chunk);
-      writing.catch(() => {}); // seen by settle()
-      wrote = chunk.length;
+      try {
+        await sink.write(chunk);
+      } catch (err) {
+        stop();
+        throw diskFailure(err);
+      }
       w.crc32 = Bun.hash.crc32(chunk, w.crc32);
       w.sha256.update(chunk);
-      if (o.declared !== null && w.bytes + chunk.length - start >= o.declared) {
+      w.bytes += chunk.length;
+      o.onProgress?.(w.bytes);
+      if (o.declared !== null && w.bytes - start >= o.declared) {
         stop(); // never accept more than declared
         break;
       }
     }
-    try {
-      await settle();
-    } catch (err) {
-      throw diskFailure(err);
-    }
+    await flush();
   } catch (err) {
-    // The write in flight ends first, so `w` says what is in the file; if it failed, the file is not resumed (a disk failure).
-    try {
-      await settle();
-    } catch (e) {
-      throw diskFailure(e);
-    }
+    // What was handed over goes out first, so `w` says what is in the file (if it cannot, the file fails: a disk failure).
+    await flush();
     if (o.watchdog.reason) throw o.watchdog.reason;
     if (err instanceof DownloadFailed) throw err;
     throw new RetryableDownload(o.declared !== null ? `connection closed after ${w.bytes} of ${start + o.declared} bytes` : `connection lost after ${w.bytes} bytes`);
   } finally {
     o.watchdog.disarm("idle");
+    await Promise.resolve()
+      .then(() => sink.end())
+      .catch(() => {});
     await fh.close().catch(() => {});
   }
   if (o.declared !== null && w.bytes - start < o.declared) throw new RetryableDownload(`connection closed after ${w.bytes} of ${start + o.declared} bytes`);
