@@ -6,7 +6,8 @@
  * and hands compressible files (whole, up to ONE_SHOT_MAX) to the pool, while
  * the writer puts the finished entries into the container strictly in order;
  * a big compressible file is deflated as 1 MiB chunks, a few in the pool at
- * once. Memory stays bounded (AHEAD_BYTES read ahead, CHUNKS_AHEAD chunks)
+ * once, and a big stored one is read a chunk ahead of the one being written
+ * (two buffers, used in turn). Memory stays bounded (AHEAD_BYTES read ahead, CHUNKS_AHEAD chunks)
  * whatever the archive size: each piece fflate emits is written, awaited,
  * before the next is added. CRC-32 and sizes are computed while streaming,
  * so every entry is checked by unzip as written.
@@ -171,7 +172,8 @@ async function prepare(src: ZipSource, pool: DeflatePool, held: Set<FileHandle>)
 /**
  * Adds one prepared entry to `zip`, streaming it through `sink`; a streamed
  * compressible file goes through the pool CHUNKS_AHEAD chunks at a time,
- * written back in file order.
+ * written back in file order; a streamed stored one reads its next chunk
+ * while the last is written.
  */
 async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: DeflatePool, opts: WriteOptions, counter: Counter): Promise<WrittenEntry> {
   const file: ZipInputFile = { filename: r.name, size: 0, crc: 0, compression: r.method === "deflate" ? 8 : 0, mtime: r.mtime };
@@ -193,6 +195,24 @@ async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: DeflatePool, opts:
     await sink.flush();
     counter.done += size;
     opts.onProgress?.(counter.done);
+  } else if (r.method === "store") {
+    // The next chunk is read while this one is written, into the other of two buffers.
+    const spare: Bytes[] = [];
+    let chunk = r.first;
+    while (chunk.length > 0) {
+      opts.signal?.throwIfAborted();
+      size += chunk.length;
+      crc = crc32(chunk, crc);
+      const next = readChunk(r.fh, CHUNK, spare.pop());
+      next.catch(() => {}); // seen below, after the write
+      compressed += chunk.length;
+      await emit(chunk, chunk.length);
+      if (chunk.buffer.byteLength === CHUNK) spare.push(new Uint8Array(chunk.buffer));
+      chunk = await next;
+    }
+    (file.size = size), (file.crc = crc);
+    file.ondata!(null, EMPTY, true);
+    await sink.flush();
   } else {
     const inflight: Promise<{ input: Bytes; out: Bytes }>[] = [];
     // Chunk buffers are used again once written (or back from the pool): a 1 GiB file
@@ -202,10 +222,10 @@ async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: DeflatePool, opts:
     let chunk = r.first;
     for (;;) {
       opts.signal?.throwIfAborted();
-      while (chunk.length > 0 && inflight.length < (r.method === "deflate" ? CHUNKS_AHEAD : 1)) {
+      while (chunk.length > 0 && inflight.length < CHUNKS_AHEAD) {
         size += chunk.length;
         crc = crc32(chunk, crc);
-        inflight.push(r.method === "deflate" ? pool.deflate("chunk", chunk) : Promise.resolve({ input: chunk, out: chunk }));
+        inflight.push(pool.deflate("chunk", chunk));
         chunk = await readChunk(r.fh, CHUNK, spare.pop());
       }
       const piece = inflight.shift();
@@ -215,10 +235,9 @@ async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: DeflatePool, opts:
       await emit(out, input.length);
       recycle(input);
     }
-    const tail = r.method === "deflate" ? STREAM_END : EMPTY;
-    compressed += tail.length;
+    compressed += STREAM_END.length;
     (file.size = size), (file.crc = crc);
-    file.ondata!(null, tail, true);
+    file.ondata!(null, STREAM_END, true);
     await sink.flush();
   }
   return { name: r.name, method: r.method, size, compressedSize: compressed, crc32: crc >>> 0 };
