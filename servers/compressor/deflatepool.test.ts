@@ -93,6 +93,26 @@ describe("DeflatePool", () => {
     }
   });
 
+  test("waiting tasks go biggest first; a waiting task whose signal aborts is dropped, never run", async () => {
+    const ran: number[] = [];
+    const pool = new DeflatePool(1);
+    try {
+      const stop = new AbortController();
+      const first = pool.deflate("whole", text(1_000_000, 0)); // runs at once: the one worker is busy with it
+      const sizes = [10_000, 300_000, 20_000, 300_000, 200_000];
+      const waiting = sizes.map((n, i) => pool.deflate("whole", text(n, i + 1)).then((d) => void ran.push(d.input.length)));
+      const dropped = pool.deflate("whole", text(900_000, 9), stop.signal).catch((e: unknown) => e);
+      stop.abort();
+      await first;
+      await Promise.all(waiting);
+      expect(ran).toEqual([300_000, 300_000, 200_000, 20_000, 10_000]);
+      expect(await dropped).toBeInstanceOf(DeflateWorkerFailed);
+      await expect(pool.deflate("whole", text(100, 1), stop.signal)).rejects.toBeInstanceOf(DeflateWorkerFailed);
+    } finally {
+      await pool.close();
+    }
+  });
+
   test("close ends every worker, fails what is queued, and is idempotent", async () => {
     const pool = new DeflatePool(2);
     const queued = Array.from({ length: 6 }, (_, i) => pool.deflate("whole", text(2_000_000, i)).catch((e: unknown) => e));

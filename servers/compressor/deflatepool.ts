@@ -2,8 +2,9 @@
  * @module deflatepool
  * Deflate on every core: a few worker threads (one per core by default), each
  * running deflateworker.ts. `deflate` moves the input to a free worker (no
- * copy) and resolves with the deflated bytes and the input back; tasks wait
- * in order when every worker is busy. The caller bounds how much it sends at
+ * copy) and resolves with the deflated bytes and the input back; when every
+ * worker is busy, tasks wait biggest first (equal ones in order), so that
+ * the work of a job ends on all cores at about the same time. The caller bounds how much it sends at
  * once (zipwriter.ts keeps a few MiB in flight), so memory stays flat.
  *
  * Workers start on first need (an archive of stored files never starts one)
@@ -80,11 +81,29 @@ export class DeflatePool {
     return slot;
   }
 
-  /** Deflates `input` (moved to a worker: the caller must not use it until it comes back in the result). */
-  deflate(kind: DeflateKind, input: Uint8Array<ArrayBuffer>): Promise<Deflated> {
+  /**
+   * Deflates `input` (moved to a worker: the caller must not use it until it
+   * comes back in the result). If `signal` aborts while the task still waits,
+   * it is dropped (rejected) and no worker runs it.
+   */
+  deflate(kind: DeflateKind, input: Uint8Array<ArrayBuffer>, signal?: AbortSignal): Promise<Deflated> {
     if (this.closed) return Promise.reject(new DeflateWorkerFailed("the deflate pool is closed"));
+    if (signal?.aborted) return Promise.reject(new DeflateWorkerFailed("dropped before it ran"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ task: { id: this.nextId++, kind, input }, resolve, reject });
+      // Bigger tasks first (ties in order): the last of a job's files is not a big one left alone
+      // on one core while the other idles. The writer takes the results in its own order.
+      const p: Pending = { task: { id: this.nextId++, kind, input }, resolve, reject };
+      const at = this.queue.findIndex((q) => q.task.input.length < input.length);
+      if (at < 0) this.queue.push(p);
+      else this.queue.splice(at, 0, p);
+      signal?.addEventListener(
+        "abort",
+        () => {
+          const i = this.queue.indexOf(p);
+          if (i >= 0) this.queue.splice(i, 1), reject(new DeflateWorkerFailed("dropped before it ran"));
+        },
+        { once: true },
+      );
       this.pump();
     });
   }

@@ -29,9 +29,12 @@ const EARLY_SYNC = 32 * 1024 * 1024;
 /** Input bytes the reader may hold ahead of the entry being written (the current entry always proceeds). */
 const AHEAD_BYTES = 32 * 1024 * 1024;
 /** Entries the reader may be ahead of the writer. */
-const AHEAD_ENTRIES = 8;
+const AHEAD_ENTRIES = 16;
 /** Chunks of one big compressible file in the pool at once. */
 const CHUNKS_AHEAD = 4;
+
+/** What one write asks of the pool. */
+type Deflater = Pick<DeflatePool, "deflate">;
 
 /** One entry: a file to read, or bytes in memory (the archive's own small files). */
 export type ZipSource = { name: string; path: string } | { name: string; data: Uint8Array<ArrayBuffer> };
@@ -139,7 +142,7 @@ interface Counter {
  * (in the pool) and kept deflated only if that saves enough, else a big
  * file's first chunk is sampled. `held` receives an open file handle.
  */
-async function prepare(src: ZipSource, pool: DeflatePool, held: Set<FileHandle>): Promise<{ ready: Promise<Ready>; cost: number }> {
+async function prepare(src: ZipSource, pool: Deflater, held: Set<FileHandle>): Promise<{ ready: Promise<Ready>; cost: number }> {
   const byName = methodByName(src.name);
   let input: Bytes, mtime: Date;
   if ("data" in src) {
@@ -175,7 +178,7 @@ async function prepare(src: ZipSource, pool: DeflatePool, held: Set<FileHandle>)
  * written back in file order; a streamed stored one reads its next chunk
  * while the last is written.
  */
-async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: DeflatePool, opts: WriteOptions, counter: Counter): Promise<WrittenEntry> {
+async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: Deflater, opts: WriteOptions, counter: Counter): Promise<WrittenEntry> {
   const file: ZipInputFile = { filename: r.name, size: 0, crc: 0, compression: r.method === "deflate" ? 8 : 0, mtime: r.mtime };
   zip.add(file);
   const emit = async (out: Bytes, inputBytes: number) => {
@@ -225,7 +228,9 @@ async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: DeflatePool, opts:
       while (chunk.length > 0 && inflight.length < CHUNKS_AHEAD) {
         size += chunk.length;
         crc = crc32(chunk, crc);
-        inflight.push(pool.deflate("chunk", chunk));
+        const piece = pool.deflate("chunk", chunk);
+        piece.catch(() => {}); // dropped if this write fails first; else awaited below
+        inflight.push(piece);
         chunk = await readChunk(r.fh, CHUNK, spare.pop());
       }
       const piece = inflight.shift();
@@ -251,7 +256,10 @@ async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: DeflatePool, opts:
  */
 export async function writeZip(outPath: string, sources: ZipSource[], opts: WriteOptions = {}): Promise<{ bytes: number; entries: WrittenEntry[] }> {
   if (sources.length > ZIP32_MAX_ENTRIES) throw new ArchiveTooLarge(`${sources.length} entries is more than a zip without zip64 holds`);
-  const pool = opts.pool ?? sharedPool();
+  const shared = opts.pool ?? sharedPool();
+  // this write's tasks that still wait in the pool when it ends (it failed) are dropped
+  const over = new AbortController();
+  const pool: Deflater = { deflate: (kind, input) => shared.deflate(kind, input, over.signal) };
   const out = await open(outPath, "wx", 0o644);
   const held = new Set<FileHandle>();
   const ahead = new ReadAhead(sources, pool, held);
@@ -273,6 +281,7 @@ export async function writeZip(outPath: string, sources: ZipSource[], opts: Writ
     await sink.sync();
     return { bytes: sink.bytes, entries };
   } finally {
+    over.abort();
     await ahead.stop();
     await Promise.allSettled([...held].map((fh) => fh.close()));
     await sink.idle();
@@ -294,7 +303,7 @@ class ReadAhead {
   private wake: (() => void) | null = null;
   private readonly loop: Promise<void>;
 
-  constructor(private readonly sources: ZipSource[], private readonly pool: DeflatePool, private readonly held: Set<FileHandle>) {
+  constructor(private readonly sources: ZipSource[], private readonly pool: Deflater, private readonly held: Set<FileHandle>) {
     this.slots = sources.map(() => {
       const d = Promise.withResolvers<Ready>();
       d.promise.catch(() => {}); // a failure is seen by the writer when it gets there
