@@ -114,9 +114,12 @@ const dosSafe = (d: Date) => (d.getFullYear() >= 1980 && d.getFullYear() <= 2099
 type Bytes = Uint8Array<ArrayBuffer>;
 const EMPTY: Bytes = new Uint8Array(0);
 
+/** A buffer of `n` bytes of its own (not zeroed: only what is read into it is ever used). */
+const fresh = (n: number): Bytes => new Uint8Array(Buffer.allocUnsafeSlow(n).buffer as ArrayBuffer, 0, n);
+
 /** Reads up to `max` bytes at the file position into `reuse` (if it is big enough) or a fresh buffer; returns what was read. */
 async function readChunk(fh: FileHandle, max: number, reuse?: Bytes): Promise<Bytes> {
-  const buf = reuse && reuse.length >= max ? reuse : new Uint8Array(max);
+  const buf = reuse && reuse.length >= max ? reuse : fresh(max);
   let n = 0;
   while (n < max) {
     const { bytesRead } = await fh.read(buf, n, max - n, null);
@@ -154,7 +157,8 @@ async function prepare(src: ZipSource, pool: Deflater, held: Set<FileHandle>): P
     const st = await fh.stat();
     mtime = dosSafe(st.mtime);
     if (byName !== null || st.size > ONE_SHOT_MAX) {
-      const first = await readChunk(fh, CHUNK);
+      // a small file's first chunk is the whole file: no bigger buffer than it needs
+      const first = await readChunk(fh, Math.min(CHUNK, Math.max(1, st.size)));
       const method: Method = byName ?? (worthDeflating(first.subarray(0, SAMPLE_BYTES)) ? "deflate" : "store");
       return { ready: Promise.resolve({ kind: "stream", name: src.name, method, mtime, fh, first }), cost: first.length };
     }
