@@ -7,9 +7,9 @@
  * the writer puts the finished entries into the container strictly in order;
  * a big compressible file is deflated as 1 MiB chunks, a few in the pool at
  * once, and a big stored one is read a chunk ahead of the one being written
- * (two buffers, used in turn). Memory stays bounded (AHEAD_BYTES read ahead, CHUNKS_AHEAD chunks)
- * whatever the archive size: each piece fflate emits is written, awaited,
- * before the next is added. CRC-32 and sizes are computed while streaming,
+ * (two buffers, used in turn). Memory stays bounded (AHEAD_BYTES read ahead,
+ * CHUNKS_AHEAD chunks) whatever the archive size: each piece fflate emits is
+ * written, awaited, before the next is added. CRC-32 and sizes are computed while streaming,
  * so every entry is checked by unzip as written.
  */
 import { open, type FileHandle } from "node:fs/promises";
