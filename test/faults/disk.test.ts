@@ -7,7 +7,7 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { useStack } from "../stack.ts";
 import { jobDir } from "../../servers/shared/jobfiles.ts";
-import { entries, fetchLink, submit, waitFinal } from "../support/jobs.ts";
+import { entries, fetchLink, getJob, submit, waitFinal } from "../support/jobs.ts";
 import { until } from "../support/wait.ts";
 
 let mounted: string | null = null;
@@ -22,9 +22,18 @@ test("disk full for one job: that file fails with a clear error, other jobs go o
   expect(m.exitCode, m.stderr.toString()).toBe(0);
   mounted = config.DOWNLOADS_DIR;
 
-  const big = fixtures.route("/disk/big.bin", new Uint8Array(3 * 1024 * 1024).fill(7));
+  // The big file is sent once the small one is in: which of two files racing for the last free
+  // bytes loses is not what this test is about (a downloader writes a megabyte at a time).
+  let sendBig!: () => void;
+  const smallIn = new Promise<void>((resolve) => (sendBig = resolve));
+  const big = fixtures.route("/disk/big.bin", async () => {
+    await smallIn;
+    return new Response(new Uint8Array(3 * 1024 * 1024).fill(7));
+  });
   const small = fixtures.route("/disk/small.txt", "fits\n".repeat(100), "text/plain");
   const a = await submit(web, [big, small]);
+  await until("the small file to be in", async () => (await getJob(web, a)).files[1]?.state === "done");
+  sendBig();
   const jobA = await waitFinal(web, a);
   expect(jobA.state).toBe("ready");
   expect(jobA.files[0]!.state).toBe("failed");
