@@ -135,7 +135,23 @@ describe("processFile", () => {
       [2, "failed", "HTTP 404 Not Found"],
     ]);
     expect(readdirSync(`${jobDir(d.config, job)}/.tmp`)).toEqual([]);
-    expect(readdirSync(`${jobDir(d.config, job)}/.done`).sort()).toEqual(["000.json", "001.json", "002.json"]);
+    expect(readdirSync(`${jobDir(d.config, job)}/.done`).sort()).toEqual(["000.json", "000.sent", "001.json", "001.sent", "002.json", "002.sent"]);
+  });
+
+  test("the job is handed over once every file's final event is out, not as soon as the last outcome is written", async () => {
+    timeline.length = 0;
+    const job = newId();
+    let letOut!: () => void;
+    const slowConfirm = new Promise<void>((r) => (letOut = r));
+    // file 0's final event waits for the broker's confirm while file 1 finishes
+    const slow: WorkerDeps = { ...deps(), publish: async (ev, persistent) => void (persistent && (await slowConfirm, timeline.push(`${ev.state} ${ev.jobId} ${ev.index}`))) };
+    const first = processFile(request(job, 0, 2), slow);
+    await until("file 0's outcome to be written", () => readOutcome(jobDir(slow.config, job), 0));
+    await processFile(request(job, 1, 2), deps());
+    expect(timeline).toEqual([`done ${job} 1`]); // every outcome is in, but not every final event: no hand-over
+    letOut();
+    await first;
+    expect(timeline).toEqual([`done ${job} 1`, `done ${job} 0`, `post ${job} {"total":2} internal-test-token`]);
   });
 
   test("a redelivered message whose outcome exists is not downloaded again, but its event and the hand-over are repeated", async () => {

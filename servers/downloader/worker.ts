@@ -6,15 +6,16 @@
  *   2. otherwise download and write the outcome record — the commit point;
  *      if another download of the same URL (another downloader, a copy of
  *      the message) recorded one first, that one stands and this file goes;
- *   3. publish the file's final event (persistent, confirmed), so every file
- *      event of a job is out before any compression event;
- *   4. if every URL of the job has an outcome, hand the job to the compressor.
+ *   3. publish the file's final event (persistent, confirmed) and note that it
+ *      is out (`.done/NNN.sent`);
+ *   4. if every URL of the job has its final event out, hand the job to the
+ *      compressor: every file event of a job is out before any compression event.
  * When this resolves the message may be acked. A `TransientError` means
  * "not now": the message goes back to the queue.
  */
 import { rm } from "node:fs/promises";
 import type { Delivery } from "../shared/consumer.ts";
-import { ensureJobDir, jobComplete, jobDir, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
+import { allSent, ensureJobDir, jobDir, markSent, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
 import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
@@ -100,10 +101,17 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
   return outcome;
 }
 
-/** Publishes the file's final event; hands the job to the compressor if this was its last file. */
+/**
+ * Publishes the file's final event and notes that it is out; hands the job
+ * to the compressor once every file's final event is (whichever file, here
+ * or in another downloader, is the last to be out), so no compression event
+ * comes before a file's last event.
+ */
 async function announce(req: DownloadRequest, outcome: FileOutcome, deps: WorkerDeps, signal?: AbortSignal): Promise<void> {
+  const dir = jobDir(deps.config, req.jobId);
   await deps.publish(finalEvent(req, outcome), true);
-  if (await jobComplete(jobDir(deps.config, req.jobId), req.total)) {
+  await disk("cannot note the file's final event", () => markSent(dir, req.index));
+  if (await allSent(dir, req.total)) {
     deps.log.info("job has all its files; handing it to the compressor", { job: req.jobId, total: req.total });
     await deps.compressor.notify(req.jobId, req.total, signal);
   }

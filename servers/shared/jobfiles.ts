@@ -7,9 +7,11 @@
  *                            <dl> = the download that fetched it)
  *     .tmp/NNN.<dl>.part     a download in progress (never read by the compressor)
  *     .done/NNN.json         the outcome of URL NNN (`FileOutcome`), written atomically
+ *     .done/NNN.sent         URL NNN's final file event is out (confirmed by the broker)
  *
  * A URL is finished when its outcome file exists; the job is complete when
- * every index has one. Several downloaders, on several machines, may fetch
+ * every index has one, and ready to hand over once every final event is
+ * out too (so no compression event can come before a file's last event). Several downloaders, on several machines, may fetch
  * the same URL at once (a message redelivered while a downloader cut off
  * from the network still writes): each download writes files of its own
  * (`<dl>` is unique per process and download) and the first outcome
@@ -19,7 +21,7 @@
  * is redone) or a whole one.
  */
 import { randomBytes } from "node:crypto";
-import { link, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import type { Config } from "./config.ts";
 
 export interface FileOutcome {
@@ -105,6 +107,33 @@ async function outcomeIndexes(dir: string): Promise<Set<number>> {
 export async function jobComplete(dir: string, total: number): Promise<boolean> {
   const done = await outcomeIndexes(dir);
   for (let i = 0; i < total; i++) if (!done.has(i)) return false;
+  return true;
+}
+
+/** Notes that URL `index`'s final file event is out (after the broker confirmed it). */
+export async function markSent(dir: string, index: number): Promise<void> {
+  await writeFile(`${dir}/.done/${pad(index)}.sent`, "");
+}
+
+/**
+ * An outcome this old without a `.sent` note counts as sent: it was written
+ * before downloaders noted sent events (a job in flight across an upgrade),
+ * or its event went out long ago.
+ */
+const SENT_GRACE_MS = 60_000;
+
+/**
+ * Whether every index 0..total-1 of the job in `dir` has its final event out
+ * (`markSent`, which comes after its outcome): the job may be handed over.
+ */
+export async function allSent(dir: string, total: number, now = Date.now()): Promise<boolean> {
+  const names = new Set(await readdir(`${dir}/.done`).catch(() => [] as string[]));
+  for (let i = 0; i < total; i++) {
+    if (names.has(`${pad(i)}.sent`)) continue;
+    if (!names.has(`${pad(i)}.json`)) return false;
+    const written = await stat(outcomePath(dir, i)).then((st) => st.mtimeMs, () => now);
+    if (written + SENT_GRACE_MS > now) return false;
+  }
   return true;
 }
 
