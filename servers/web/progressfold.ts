@@ -3,7 +3,8 @@
  * Folds the progress events of every job (the durable WEB_PROGRESS_QUEUE, a
  * single-active-consumer quorum queue: of several web processes exactly one
  * folds, in order, and another takes over when it goes) into the job store,
- * through the consumer runtime (shared/consumer.ts): acked after the store
+ * through the consumer runtime (shared/consumer.ts): many jobs at once, the
+ * events of one job one after another in queue order; acked after the store
  * is written, so a web restart loses no event. An
  * event that fails its check is dead-lettered with a log line: a malformed
  * one, and — defence in depth — a `link` event whose link is not exactly
@@ -37,6 +38,10 @@ export function progressConsumer(deps: { store: Pick<JobStore, "apply">; log: Lo
     },
     maxAttempts: 5,
     retryBaseMs: 200,
+    // Jobs fold side by side, each job's events one after another in queue order (on PostgreSQL two
+    // transactions waiting for one job's lock need not go in the order they came): a file's last
+    // event is never folded after the link that came behind it (a ready job takes no more).
+    key: (ev) => (ev.type === "clock" ? "clock" : ev.jobId),
     describe: (ev) => ({ type: ev.type, job: ev.type === "clock" ? undefined : ev.jobId }),
   };
 }
