@@ -14,7 +14,7 @@ import { readdir, stat } from "node:fs/promises";
 import type { Config } from "../shared/config.ts";
 import { formatLimit } from "../shared/bytes.ts";
 import { DownloadFailed } from "../shared/errors.ts";
-import { readOutcome } from "../shared/jobfiles.ts";
+import { outcomeIndexes, readOutcome } from "../shared/jobfiles.ts";
 
 /** How often (in bytes of one file) the budget is re-checked while the file streams. */
 export const CHECK_EVERY = 4 * 1024 * 1024;
@@ -22,12 +22,12 @@ export const CHECK_EVERY = 4 * 1024 * 1024;
 type Limits = Pick<Config, "MAX_FILE_BYTES" | "MAX_JOB_BYTES">;
 
 /**
- * Bytes each finished URL of a job holds, by outcome file name, per job
- * folder: an outcome is created once and never replaced, so a name read
- * once need not be read again (only the folder's listing is). The oldest
- * folders are forgotten past `REMEMBERED_JOBS`.
+ * Bytes each finished URL of a job holds, by index, per job folder: an
+ * outcome is created once and never replaced, so one read once need not be
+ * read again (only the folder's listing is). The oldest folders are
+ * forgotten past `REMEMBERED_JOBS`.
  */
-const known = new Map<string, Map<string, number>>();
+const known = new Map<string, Map<number, number>>();
 const REMEMBERED_JOBS = 256;
 
 async function outcomeBytes(dir: string): Promise<Map<number, number>> {
@@ -38,16 +38,15 @@ async function outcomeBytes(dir: string): Promise<Map<number, number>> {
     if (known.size > REMEMBERED_JOBS) known.delete(known.keys().next().value!);
   }
   const out = new Map<number, number>();
-  for (const n of await readdir(`${dir}/.done`).catch(() => [] as string[])) {
-    if (!/^\d+\.json$/.test(n)) continue;
-    let bytes = seen.get(n);
+  for (const i of await outcomeIndexes(dir)) {
+    let bytes = seen.get(i);
     if (bytes === undefined) {
-      const o = await readOutcome(dir, Number(n.slice(0, -".json".length)));
+      const o = await readOutcome(dir, i);
       if (!o) continue; // being written
       bytes = o.state === "done" ? o.bytes : 0;
-      seen.set(n, bytes);
+      seen.set(i, bytes);
     }
-    out.set(Number(n.slice(0, -".json".length)), bytes);
+    out.set(i, bytes);
   }
   return out;
 }

@@ -134,8 +134,7 @@ async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f:
       into: f.written,
       onProgress: (n) => progress.update(n),
       // Other files of this job may finish meanwhile: re-check the job's budget as we go.
-      check: (n) => checkBudget(c, dir, req.index, n),
-      checkEvery: CHECK_EVERY,
+      budget: { every: CHECK_EVERY, check: (n) => checkBudget(c, dir, req.index, n) },
     });
     progress.update(w.bytes, true);
     const file = dataFileName(req.index, f.name!, f.dl);

@@ -36,9 +36,8 @@ export interface SaveOptions {
   into: Written;
   /** called after every chunk with the file's bytes so far (throttled by the caller) */
   onProgress?: (bytes: number) => void;
-  /** called every `checkEvery` bytes before writing more; throws `DownloadFailed` to stop (the job's byte budget) */
-  check?: (bytesAfterChunk: number) => Promise<void>;
-  checkEvery?: number;
+  /** the job's byte budget: `check` is called every `every` bytes before more is written, and throws `DownloadFailed` to stop */
+  budget?: { every: number; check: (bytesAfterChunk: number) => Promise<void> };
 }
 
 /** Bytes gathered before one write(2): fewer, bigger writes, no thread hop per body chunk. */
@@ -59,7 +58,6 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
     throw diskFailure(err);
   }
   const start = w.bytes;
-  const every = o.checkEvery ?? 256 * 1024;
   // Bun's buffered file writer on our descriptor: a chunk is handed over at once, written out
   // WRITE_BUFFER at a time; `flush` before anything relies on `w` saying what is in the file.
   const sink = Bun.file(fh.fd).writer({ highWaterMark: WRITE_BUFFER });
@@ -86,9 +84,10 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
         stop();
         throw new DownloadFailed(o.limit.message);
       }
-      if (o.check && Math.floor((w.bytes + chunk.length) / every) > Math.floor(w.bytes / every)) {
+      const b = o.budget;
+      if (b && Math.floor((w.bytes + chunk.length) / b.every) > Math.floor(w.bytes / b.every)) {
         try {
-          await o.check(w.bytes + chunk.length);
+          await b.check(w.bytes + chunk.length);
         } catch (err) {
           stop();
           throw err;

@@ -99,15 +99,8 @@ async function outcomeNames(dir: string): Promise<string[]> {
 }
 
 /** Indexes of the finished outcomes, from file names alone (nothing parsed). */
-async function outcomeIndexes(dir: string): Promise<Set<number>> {
+export async function outcomeIndexes(dir: string): Promise<Set<number>> {
   return new Set((await outcomeNames(dir)).map((n) => Number(n.slice(0, -".json".length))));
-}
-
-/** Whether every index 0..total-1 of the job in `dir` has an outcome (from file names alone). */
-export async function jobComplete(dir: string, total: number): Promise<boolean> {
-  const done = await outcomeIndexes(dir);
-  for (let i = 0; i < total; i++) if (!done.has(i)) return false;
-  return true;
 }
 
 /** Notes that URL `index`'s final file event is out (after the broker confirmed it). */
