@@ -46,6 +46,8 @@ interface Pending {
   task: DeflateTask;
   resolve: (d: Deflated) => void;
   reject: (e: Error) => void;
+  /** stops watching the caller's signal (once the task runs) */
+  unwatch?: () => void;
 }
 
 interface Slot {
@@ -96,14 +98,14 @@ export class DeflatePool {
       const at = this.queue.findIndex((q) => q.task.input.length < input.length);
       if (at < 0) this.queue.push(p);
       else this.queue.splice(at, 0, p);
-      signal?.addEventListener(
-        "abort",
-        () => {
+      if (signal) {
+        const drop = () => {
           const i = this.queue.indexOf(p);
           if (i >= 0) this.queue.splice(i, 1), reject(new DeflateWorkerFailed("dropped before it ran"));
-        },
-        { once: true },
-      );
+        };
+        signal.addEventListener("abort", drop, { once: true });
+        p.unwatch = () => signal.removeEventListener("abort", drop);
+      }
       this.pump();
     });
   }
@@ -116,6 +118,7 @@ export class DeflatePool {
         this.slots.push((slot = this.spawn()));
       }
       const p = this.queue.shift()!;
+      p.unwatch?.();
       if (slot.idleTimer) clearTimeout(slot.idleTimer), (slot.idleTimer = null);
       slot.busy = p;
       holdOpen(slot.worker, true);
