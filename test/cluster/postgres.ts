@@ -7,50 +7,42 @@
  * subnet in with a password (scram-sha-256), and a database `linkpack` owned
  * by a role `linkpack`.
  */
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, appendFileSync } from "node:fs";
+import { appendFileSync, chmodSync, chownSync, mkdirSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import type { Net } from "./netns.ts";
 import { until } from "../support/wait.ts";
+import { asPostgresCmd, pgBin, pgUid } from "../support/postgres.ts";
 
 export const PG_PORT = 5432;
 
 /** The newest installed server's bin folder. */
-export function pgBin(): string {
-  const base = "/usr/lib/postgresql";
-  const versions = existsSync(base) ? readdirSync(base).filter((v) => existsSync(`${base}/${v}/bin/initdb`)).sort((a, b) => Number(b) - Number(a)) : [];
-  if (versions.length === 0) throw new Error("PostgreSQL server not installed (apt-get install postgresql)");
-  return `${base}/${versions[0]}/bin`;
+function serverBin(): string {
+  const bin = pgBin();
+  if (!bin) throw new Error("PostgreSQL server not installed (apt-get install postgresql)");
+  return bin;
 }
-
-const ids = () => {
-  const r = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
-  const g = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
-  return { uid: Number(r.stdout.trim()), gid: Number(g.stdout.trim()) };
-};
-
-const asPostgres = (cmd: string[]) => ["runuser", "-u", "postgres", "--", ...cmd];
 
 /** Starts the server in `host` with its data under `dir`; resolves with the `postgres://` URL once it answers. */
 export async function startPostgres(net: Net, host: string, dir: string, subnet: string): Promise<{ url: string; dir: string }> {
-  const bin = pgBin();
+  const bin = serverBin();
   const ip = net.host(host).ip;
   const data = `${dir}/data`;
   const sock = `${dir}/sock`;
   mkdirSync(data, { recursive: true });
   mkdirSync(sock, { recursive: true });
-  const { uid, gid } = ids();
+  const { uid, gid } = pgUid();
   for (const d of [dir, data, sock]) chownSync(d, uid, gid);
   chmodSync(data, 0o700);
-  const initdb = asPostgres([`${bin}/initdb`, "-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"]);
+  const initdb = asPostgresCmd([`${bin}/initdb`, "-D", data, "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C"]);
   const init = spawnSync(initdb[0]!, initdb.slice(1), { encoding: "utf8" });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   appendFileSync(`${data}/pg_hba.conf`, `host all all ${subnet}.0/24 scram-sha-256\n`);
-  net.run(host, "postgres", asPostgres([`${bin}/postgres`, "-D", data, "-k", sock, "-c", `listen_addresses=${ip}`, "-p", String(PG_PORT), "-c", "max_connections=300", "-c", "fsync=off"]), { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
+  net.run(host, "postgres", asPostgresCmd([`${bin}/postgres`, "-D", data, "-k", sock, "-c", `listen_addresses=${ip}`, "-p", String(PG_PORT), "-c", "max_connections=300", "-c", "fsync=off"]), { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" });
   await until("PostgreSQL to accept connections", async () => net.exec(host, [`${bin}/pg_isready`, "-h", ip, "-p", String(PG_PORT)]).code === 0, 60_000);
   const password = randomBytes(12).toString("hex");
   const psql = (sqlText: string) => {
-    const r = net.exec(host, asPostgres([`${bin}/psql`, "-h", sock, "-p", String(PG_PORT), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sqlText]));
+    const r = net.exec(host, asPostgresCmd([`${bin}/psql`, "-h", sock, "-p", String(PG_PORT), "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-c", sqlText]));
     if (r.code !== 0) throw new Error(`psql ${sqlText}: ${r.out}`);
   };
   psql(`CREATE ROLE linkpack LOGIN PASSWORD '${password}'`);
@@ -60,7 +52,7 @@ export async function startPostgres(net: Net, host: string, dir: string, subnet:
 
 /** The tables of database `linkpack` (proof that the servers keep their state there). */
 export function pgTables(net: Net, host: string, dir: string): string[] {
-  const r = net.exec(host, asPostgres([`${pgBin()}/psql`, "-h", `${dir}/sock`, "-p", String(PG_PORT), "-U", "postgres", "-d", "linkpack", "-At", "-c", "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"]));
+  const r = net.exec(host, asPostgresCmd([`${serverBin()}/psql`, "-h", `${dir}/sock`, "-p", String(PG_PORT), "-U", "postgres", "-d", "linkpack", "-At", "-c", "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"]));
   if (r.code !== 0) throw new Error(`psql: ${r.out}`);
   return r.out.split("\n").filter(Boolean);
 }

@@ -22,7 +22,7 @@ import { freePort } from "../../scripts/lib/ports.ts";
 const PG_ROOT = "/usr/lib/postgresql";
 
 /** The newest installed server's bin folder, or null. */
-function pgBin(): string | null {
+export function pgBin(): string | null {
   const versions = existsSync(PG_ROOT) ? readdirSync(PG_ROOT).filter((v) => existsSync(`${PG_ROOT}/${v}/bin/initdb`)) : [];
   versions.sort((a, b) => Number(b) - Number(a));
   return versions[0] ? `${PG_ROOT}/${versions[0]}/bin` : null;
@@ -62,15 +62,18 @@ interface Cluster {
 
 let cluster: Promise<Cluster> | null = null;
 
-/** Runs a PostgreSQL program as `postgres` (it refuses to run as root). */
+/** `args` as a command run as `postgres` (a PostgreSQL program refuses to run as root). */
+export const asPostgresCmd = (args: string[]): string[] => (isRoot() ? ["runuser", "-u", "postgres", "--", ...args] : args);
+
+/** Runs a PostgreSQL program as `postgres`. */
 async function asPostgres(args: string[]): Promise<void> {
-  const cmd = isRoot() ? ["runuser", "-u", "postgres", "--", ...args] : args;
-  const p = Bun.spawn(cmd, { stdout: "pipe", stderr: "pipe", cwd: "/" });
+  const p = Bun.spawn(asPostgresCmd(args), { stdout: "pipe", stderr: "pipe", cwd: "/" });
   const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
   if (code !== 0) throw new Error(`${args.join(" ")} failed (${code}):\n${out}${err}`);
 }
 
-function pgUid(): { uid: number; gid: number } {
+/** The `postgres` user's ids (its data folders must be its own). */
+export function pgUid(): { uid: number; gid: number } {
   const id = (flag: string) => Number(Bun.spawnSync(["id", flag, "postgres"]).stdout.toString().trim());
   return { uid: id("-u"), gid: id("-g") };
 }
