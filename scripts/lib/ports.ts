@@ -14,9 +14,22 @@ export function freePort(): number {
   return p;
 }
 
-/** Every port setting (PORT_KEYS) on a port that is free right now. */
+/**
+ * `n` different ports free right now: all held open until each is known (a
+ * port just closed may be handed out again at once, and two parts of one
+ * stack on one port is a stack that does not start).
+ */
+export function freePorts(n: number): number[] {
+  const held = Array.from({ length: n }, () => Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }));
+  const ports = held.map((s) => s.port);
+  for (const s of held) s.stop(true);
+  return ports;
+}
+
+/** Every port setting (PORT_KEYS) on a port of its own that is free right now. */
 export function freePortsEnv(): Record<string, string> {
-  return Object.fromEntries(PORT_KEYS.map((k) => [k, String(freePort())]));
+  const ports = freePorts(PORT_KEYS.length);
+  return Object.fromEntries(PORT_KEYS.map((k, i) => [k, String(ports[i])]));
 }
 
 /**
@@ -46,17 +59,23 @@ const isFree = (port: number) => {
   }
 };
 
-/** A port p such that p..p+n-1 are all free right now (a private cluster's nodes count ports up). */
-export function freePortRun(n: number): number {
+/** A port p such that p..p+n-1 are all free right now and none is in `taken` (a private cluster's nodes count ports up). */
+export function freePortRun(n: number, taken: ReadonlySet<number> = new Set()): number {
   for (;;) {
     const p = freePort();
-    if (p + n - 1 <= 65535 && Array.from({ length: n - 1 }, (_, i) => p + i + 1).every(isFree)) return p;
+    const run = Array.from({ length: n }, (_, i) => p + i);
+    if (p + n - 1 <= 65535 && run.every((q) => !taken.has(q)) && run.slice(1).every(isFree)) return p;
   }
 }
 
-/** freePortsEnv, with room for an `n`-node private broker: each BROKER_*_PORT starts a run of n free ports. */
+/** freePortsEnv, with room for an `n`-node private broker: each BROKER_*_PORT starts a run of n free ports, none shared. */
 export function freePortsEnvForNodes(n: number): Record<string, string> {
   const env = freePortsEnv();
-  for (const k of ["BROKER_PORT", "BROKER_STOMP_PORT", "BROKER_DIST_PORT"]) env[k] = String(freePortRun(n));
+  const taken = new Set(Object.values(env).map(Number));
+  for (const k of ["BROKER_PORT", "BROKER_STOMP_PORT", "BROKER_DIST_PORT"]) {
+    const p = freePortRun(n, taken);
+    env[k] = String(p);
+    for (let i = 0; i < n; i++) taken.add(p + i);
+  }
   return { ...env, BROKER_NODES: String(n) };
 }
