@@ -6,11 +6,12 @@
  * and the cleanup (also on SIGINT/SIGTERM).
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { ROOT, type Config } from "../../servers/shared/config.ts";
 import { brokerUrl } from "../../servers/shared/brokerauth.ts";
+import { spreadSubfolders } from "../../servers/shared/spreadfolders.ts";
 import { freePort } from "../lib/ports.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { benchConfig, cleanStale, startBenchStack, stopBenchStack } from "./benchstack.ts";
@@ -85,7 +86,8 @@ try {
   say(`starting the stack (RUN_DIR ${runDir})...`);
   await startBenchStack(config, built.env);
   hub = await EventHub.open(brokerUrl(config, "observer"));
-  mkdirSync(`${BENCH}/work`, { recursive: true });
+  // The baselines' one-folder-per-job work folder gets the same allocator hint as linkpack's (spreadfolders.ts).
+  spreadSubfolders(`${BENCH}/work`, { debug: (m, f) => say(`${m} ${JSON.stringify(f)}`) });
   const ctx: Ctx = {
     config, hub, say,
     web: `http://${config.HOST}:${config.PORT}`,

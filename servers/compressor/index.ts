@@ -26,10 +26,13 @@ import { cancelJob, compressJob, failJob, type JobDeps } from "./job.ts";
 import { Claims } from "./claims.ts";
 import { FinishedJobs, legacyRecordsDir } from "../shared/finishedjobs.ts";
 import { sweep } from "./sweeper.ts";
+import { spreadSubfolders } from "../shared/spreadfolders.ts";
 
 const config = loadConfig();
 const log = createLogger("compressor", config.LOG_LEVEL);
 keepLogUnder(config.LOG_MAX_BYTES);
+// one folder per job's archive: spread over the disk (spreadfolders.ts)
+spreadSubfolders(config.ARCHIVES_DIR, log);
 const db = await openDb(config.STATE_DIR, "compressor", config.DATABASE_URL);
 const records = await FinishedJobs.open(db, legacyRecordsDir(config.STATE_DIR));
 const claims = await Claims.open(db);

@@ -23,6 +23,7 @@ import { Scheduler } from "./scheduler.ts";
 import { Cancels } from "./cancels.ts";
 import { CompressorClient } from "./notify.ts";
 import { systemResolver } from "./ssrf.ts";
+import { spreadSubfolders } from "../shared/spreadfolders.ts";
 
 /** How long shutdown waits for in-flight downloads; unfinished ones go back to the queue. */
 const DRAIN_MS = 10_000;
@@ -30,6 +31,8 @@ const DRAIN_MS = 10_000;
 const config = loadConfig();
 const log = createLogger("downloader", config.LOG_LEVEL);
 keepLogUnder(config.LOG_MAX_BYTES);
+// one folder per job: spread over the disk (spreadfolders.ts)
+spreadSubfolders(config.DOWNLOADS_DIR, log);
 const broker = await Broker.open({
   url: brokerUrl(config, "downloader"),
   log,

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { until } from "../../test/support/wait.ts";
 import { tmpdir } from "node:os";
 import { newId } from "../shared/ids.ts";
@@ -135,6 +135,11 @@ describe("processFile", () => {
     ]);
     expect(readdirSync(`${jobDir(d.config, job)}/.tmp`)).toEqual([]);
     expect(readdirSync(`${jobDir(d.config, job)}/.done`).sort()).toEqual(["000.json", "000.sent", "001.json", "001.sent", "002.json", "002.sent"]);
+    // a sent note is a second name of its outcome, not a file of its own (no inode to allocate, none to free)
+    for (const i of ["000", "001", "002"]) expect(statSync(`${jobDir(d.config, job)}/.done/${i}.sent`).ino).toBe(statSync(`${jobDir(d.config, job)}/.done/${i}.json`).ino);
+    // noting it again (a redelivery) is fine
+    await processFile(request(job, 1, 3), d);
+    expect(statSync(`${jobDir(d.config, job)}/.done/001.json`).nlink).toBe(2);
   });
 
   test("the job is handed over once every file's final event is out, not as soon as the last outcome is written", async () => {

@@ -7,7 +7,9 @@
  *                            <dl> = the download that fetched it)
  *     .tmp/NNN.<dl>.part     a download in progress (never read by the compressor)
  *     .done/NNN.json         the outcome of URL NNN (`FileOutcome`), written atomically
- *     .done/NNN.sent         URL NNN's final file event is out (confirmed by the broker)
+ *     .done/NNN.sent         URL NNN's final file event is out (confirmed by the broker):
+ *                            a second name of NNN.json (a hard link), so noting it
+ *                            makes no new file
  *
  * A URL is finished when its outcome file exists; the job is complete when
  * every index has one, and ready to hand over once every final event is
@@ -103,9 +105,18 @@ export async function outcomeIndexes(dir: string): Promise<Set<number>> {
   return new Set((await outcomeNames(dir)).map((n) => Number(n.slice(0, -".json".length))));
 }
 
-/** Notes that URL `index`'s final file event is out (after the broker confirmed it). */
+/**
+ * Notes that URL `index`'s final file event is out (after the broker
+ * confirmed it): a hard link to its outcome, a name and no new inode (on a
+ * busy disk, making a file costs far more than naming one). Noting it
+ * twice (a redelivery) is fine.
+ */
 export async function markSent(dir: string, index: number): Promise<void> {
-  await writeFile(`${dir}/.done/${pad(index)}.sent`, "");
+  try {
+    await link(outcomePath(dir, index), `${dir}/.done/${pad(index)}.sent`);
+  } catch (err) {
+    if ((err as { code?: string }).code !== "EEXIST") throw err;
+  }
 }
 
 /**
