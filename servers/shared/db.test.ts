@@ -46,6 +46,14 @@ describeEachDialect("db", (place, dialect) => {
     expect((await db.sql`SELECT n FROM dbtest_runs ORDER BY n`).map((r: { n: unknown }) => int(r.n))).toEqual([1, 2]);
   }, 60_000);
 
+  test.if(dialect === "sqlite")("processes opening a new SQLite file at the same instant all open it (its switch to WAL can be refused at once)", async () => {
+    for (let round = 0; round < 12; round++) {
+      const p = await place();
+      await processes(2, p, "migrate-at", String(Date.now() + 250));
+      expect(int((await (await open(p)).sql`SELECT COUNT(*) AS n FROM dbtest_runs`)[0].n)).toBe(1);
+    }
+  }, 60_000);
+
   test("read-then-write transactions on one lock key, from several processes, never lose an update", async () => {
     const p = await place();
     await migrate(await open(p), "dbtest", WORKER_STEPS);

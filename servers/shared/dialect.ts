@@ -26,12 +26,26 @@ export interface Dialect {
  * lock at the start, so a read-then-write never interleaves with another
  * process's (any lock key is thus implied).
  */
+/** How often, and how far apart, a refused switch to WAL is tried (about busy_timeout's 10 s in all). */
+const WAL_TRIES = 200;
+const WAL_RETRY_MS = 50;
+
 export const sqlite: Dialect = {
   name: "sqlite",
   async setup(sql) {
     // busy_timeout first: the other pragmas may already have to wait for another process
     await sql`PRAGMA busy_timeout = 10000`;
-    await sql`PRAGMA journal_mode = WAL`;
+    // Two processes opening a new file at once (the downloader and the compressor both open the
+    // compressor's): the switch to WAL can be refused with SQLITE_BUSY at once, without waiting.
+    for (let tries = 1; ; tries++) {
+      try {
+        await sql`PRAGMA journal_mode = WAL`;
+        break;
+      } catch (err) {
+        if ((err as { code?: string }).code !== "SQLITE_BUSY" || tries >= WAL_TRIES) throw err;
+        await Bun.sleep(WAL_RETRY_MS);
+      }
+    }
     await sql`PRAGMA synchronous = NORMAL`;
   },
   tx: (sql, fn) => sql.begin("IMMEDIATE", fn) as Promise<never>,

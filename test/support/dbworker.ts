@@ -2,7 +2,9 @@
  * A process of its own on a test's database (db.test.ts): `migrate` runs the
  * test's migrations, `bump <n>` does n read-then-write increments under one
  * lock key. Several of these at once are what several servers starting or
- * working at once do. Usage: bun dbworker.ts <stateDir> <databaseUrl|""> migrate|bump [n]
+ * working at once do. `migrate-at <epoch ms>` waits (spinning) until then
+ * before it opens the database, so processes open a new file at the same
+ * instant. Usage: bun dbworker.ts <stateDir> <databaseUrl|""> migrate|migrate-at|bump [n]
  */
 import { int, migrate, openDb, type Migration } from "../../servers/shared/db.ts";
 
@@ -15,9 +17,10 @@ export const WORKER_STEPS: Migration[] = [
 
 if (import.meta.main) {
   const [stateDir, databaseUrl, action, n] = process.argv.slice(2);
+  if (action === "migrate-at") while (Date.now() < Number(n)) {}
   const db = await openDb(stateDir!, "dbtest", databaseUrl);
   try {
-    if (action === "migrate") await migrate(db, "dbtest", WORKER_STEPS);
+    if (action === "migrate" || action === "migrate-at") await migrate(db, "dbtest", WORKER_STEPS);
     else
       for (let i = 0; i < Number(n); i++)
         await db.tx(async (sql) => {
