@@ -95,6 +95,26 @@ describeEachDialect("JobStore", (place) => {
     expect(await store.prune(T0 + 6, T0 + 1)).toBe(1);
     expect([await store.get(done.id), await store.get(running.id), (await store.get(recent.id))?.state]).toEqual([null, null, "failed"]);
   });
+
+  test("two stores folding one job's events lose none: each write checks the view is still the one it folded onto", async () => {
+    const p = await place();
+    const [a, b] = [await open(p), await open(p)];
+    const urls = Array.from({ length: 8 }, (_, i) => `https://a.example/${i}`);
+    const job = newJob(newId(), urls);
+    await a.create(job);
+    const done = (index: number) => ({ v: 1, type: "file", jobId: job.id, index, total: urls.length, url: urls[index]!, name: `f${index}`, state: "done", bytes: 1, size: 1, error: null, at: Date.now() }) as const;
+    // a remembers the view it wrote; b changes it behind a's back; a's next event must be folded onto b's write
+    await a.apply(done(0));
+    await b.apply(done(1));
+    await a.apply(done(2));
+    // and side by side
+    await Promise.all([3, 4, 5, 6, 7].map((i) => (i % 2 ? a : b).apply(done(i))));
+    expect((await a.get(job.id))!.files.map((f) => f.state)).toEqual(urls.map(() => "done"));
+    // a job forgotten meanwhile is unknown to a store that still remembers it
+    await b.apply({ v: 1, type: "failed", jobId: job.id, error: "x", at: T0 });
+    expect(await b.prune(T0 + 1, 0)).toBe(1);
+    expect(await a.apply({ v: 1, type: "cancelled", jobId: job.id, at: Date.now() })).toBeNull();
+  });
 });
 
 test("old store files (each version of the bun:sqlite store) open with their jobs, counted as published, and count against the limits", async () => {

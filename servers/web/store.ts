@@ -4,7 +4,9 @@
  * PostgreSQL database every web process shares): each job's `JobView`,
  * updated by folding in progress events, so `GET /jobs/<id>` answers at any
  * time, after a restart, on any web process, and for a client that arrives
- * late.
+ * late. An event is folded onto the view this store last wrote and written
+ * only if the stored view is still that one (compare and set): one
+ * statement per event while one process folds, as it normally does.
  *
  * It is also the outbox of job creation: a job is recorded unpublished, its
  * download messages go out, then it is marked published. A web process that
@@ -88,6 +90,8 @@ const SCHEMA: Migration[] = [
 ];
 
 const view = (row: { view: string }) => JSON.parse(row.view) as JobView;
+/** Jobs whose last written view a store keeps, to fold their next event onto without reading it back. */
+const FOLDED_JOBS = 1000;
 
 export class JobStore {
   private listeners = new Set<(job: JobView) => void>();
@@ -154,23 +158,43 @@ export class JobStore {
     return [...rows].sort((a, b) => int(a.created_ms) - int(b.created_ms)).map(view);
   }
 
-  /** Folds `ev` into its job (under the job's lock key); returns the new view (null for an unknown job). */
+  /**
+   * Folds `ev` into its job; returns the new view (null for an unknown job).
+   * Read, fold, then write only if the stored view is still the one read
+   * (compare and set: two statements, no transaction); when another writer
+   * got in between, the event is folded again onto what it wrote.
+   */
   async apply(ev: JobEvent): Promise<JobView | null> {
-    let changed = false;
-    const next = await this.db.tx(async (sql) => {
-      const [row] = await sql`SELECT view FROM web_jobs WHERE id = ${ev.jobId}`;
-      if (!row) return null;
-      const job = view(row);
-      const next = applyEvent(job, ev);
-      if (next === job) return job;
+    for (let known = this.folded.get(ev.jobId); ; known = undefined) {
+      const remembered = known !== undefined;
+      if (!known) {
+        const [row] = await this.db.sql`SELECT view FROM web_jobs WHERE id = ${ev.jobId}`;
+        if (!row) return null;
+        known = { text: row.view, job: view(row) };
+      }
+      const next = applyEvent(known.job, ev);
+      if (next === known.job) {
+        if (remembered) continue; // nothing to change (a late copy, say): answer with the stored view
+        return next;
+      }
+      const text = JSON.stringify(next);
       const final = isFinal(next.state);
-      await sql`UPDATE web_jobs SET view = ${JSON.stringify(next)}, finished = ${final ? 1 : 0},
-                  finished_ms = ${final ? (next.finished_at ?? Date.now()) : null} WHERE id = ${next.id}`;
-      changed = true;
+      const r = await this.db.sql`UPDATE web_jobs SET view = ${text}, finished = ${final ? 1 : 0},
+                  finished_ms = ${final ? (next.finished_at ?? Date.now()) : null} WHERE id = ${next.id} AND view = ${known.text}`;
+      if ((r.count ?? 0) === 0) continue; // changed since (or gone): read it again
+      this.remember(next.id, { text, job: next });
+      for (const l of this.listeners) l(next);
       return next;
-    }, `web-job:${ev.jobId}`);
-    if (changed && next) for (const l of this.listeners) l(next);
-    return next;
+    }
+  }
+
+  /** What this store last wrote for a job: the next event is folded onto it without reading it back (the write checks it is still so). */
+  private readonly folded = new Map<string, { text: string; job: JobView }>();
+
+  private remember(id: string, v: { text: string; job: JobView }): void {
+    this.folded.delete(id);
+    this.folded.set(id, v);
+    if (this.folded.size > FOLDED_JOBS) this.folded.delete(this.folded.keys().next().value!);
   }
 
   /**
