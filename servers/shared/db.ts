@@ -9,7 +9,8 @@
  * Each store module owns its tables and brings its schema as numbered
  * migrations, run at start-up in one transaction holding the migration lock,
  * so several processes starting at once apply each step once. `tx` is the
- * one way to run a read-then-write atomically.
+ * one way to run a read-then-write atomically (short of a single
+ * compare-and-set statement, as the web's job store folds events).
  *
  * PostgreSQL hands `int8`/`bigint` (and `COUNT(*)`) to JavaScript as
  * strings: read such columns through `int()`.
