@@ -21,15 +21,15 @@ export interface Dialect {
   tableExists(sql: SQL, table: string): Promise<boolean>;
 }
 
+/** How often, and how far apart, a refused switch to WAL is tried (about busy_timeout's 10 s in all). */
+const WAL_TRIES = 200;
+const WAL_RETRY_MS = 50;
+
 /**
  * SQLite: one file, one writer at a time. `BEGIN IMMEDIATE` takes the write
  * lock at the start, so a read-then-write never interleaves with another
  * process's (any lock key is thus implied).
  */
-/** How often, and how far apart, a refused switch to WAL is tried (about busy_timeout's 10 s in all). */
-const WAL_TRIES = 200;
-const WAL_RETRY_MS = 50;
-
 export const sqlite: Dialect = {
   name: "sqlite",
   async setup(sql) {
