@@ -224,6 +224,20 @@ describe("connecting to the checked address", () => {
     expect(untrusted.outcome.error).toBe("TLS certificate error: self-signed certificate");
   });
 
+  test("an http connection is kept for the next file from the same address; an https one never is (it was verified for one name)", async () => {
+    const ports: number[] = [];
+    const from = (server: Server<undefined>) => (req: Request) => (ports.push(server.requestIP(req)!.port), new Response("kept?"));
+    routes.set("/kept-http.txt", from(http));
+    for (let i = 0; i < 3; i++) expect((await get(`${base}/kept-http.txt`)).outcome).toMatchObject({ state: "done", bytes: 5 });
+    expect(new Set(ports).size).toBe(1);
+    ports.length = 0;
+    routes.set("/kept-https.txt", from(https));
+    const resolver: Resolver = async () => [{ address: "127.0.0.1", family: 4 }];
+    const allow = { ALLOW_PRIVATE_URLS: [`files.linkpack.test:${https.port}`] };
+    for (let i = 0; i < 3; i++) expect((await get(`https://files.linkpack.test:${https.port}/kept-https.txt`, { resolver, ca: CERT, config: allow })).outcome).toMatchObject({ state: "done", bytes: 5 });
+    expect(new Set(ports).size).toBe(3);
+  });
+
   test("when a name has several addresses and the first refuses, the next is tried", async () => {
     routes.set("/two.txt", () => new Response("two"));
     const resolver: Resolver = async () => [
