@@ -65,6 +65,8 @@ export class CompressorClient {
   notify(jobId: string, total: number, signal?: AbortSignal): Promise<void> {
     let p = this.pending.get(jobId);
     if (!p) {
+      // said once per hand-over, however many of the job's files finish together
+      this.opts.log.info("job has all its files; handing it to the compressor", { job: jobId, total });
       p = notifyCompressor(jobId, total, this.opts, signal).finally(() => this.pending.delete(jobId));
       this.pending.set(jobId, p);
     }

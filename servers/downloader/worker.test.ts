@@ -194,15 +194,18 @@ describe("processFile", () => {
     expect(err).toBeInstanceOf(TransientError);
   });
 
-  test("files of a job finishing together share one request to the compressor", async () => {
+  test("files of a job finishing together share one request to the compressor (and one log line saying so)", async () => {
     timeline.length = 0;
     const job = newId();
-    const d = deps();
+    const said: string[] = [];
+    const spy = { ...log, info: (m: string) => void said.push(m) };
+    const d = { ...deps(), compressor: new CompressorClient({ compressorUrls: [`http://127.0.0.1:${compressor.port}`], token: "internal-test-token", log: spy }) };
     refuseNext = 1; // keeps the first request pending (it retries after a pause) while the others finish
     await Promise.all([0, 1, 2].map((i) => processFile(request(job, i, 3), d)));
     const post = `post ${job} {"total":3} internal-test-token`;
     expect(timeline.filter((t) => t.startsWith("post") || t.startsWith("refused"))).toEqual([`refused ${job}`, post]);
     expect(timeline.at(-1)).toBe(post);
+    expect(said.filter((m) => m.startsWith("job has all its files"))).toHaveLength(1);
   });
 
   test("shutdown stops the hand-over retries with a TransientError (the message stays unacked)", async () => {

@@ -111,10 +111,7 @@ async function announce(req: DownloadRequest, outcome: FileOutcome, deps: Worker
   const dir = jobDir(deps.config, req.jobId);
   await deps.publish(finalEvent(req, outcome), true);
   await disk("cannot note the file's final event", () => markSent(dir, req.index));
-  if (await allSent(dir, req.total)) {
-    deps.log.info("job has all its files; handing it to the compressor", { job: req.jobId, total: req.total });
-    await deps.compressor.notify(req.jobId, req.total, signal);
-  }
+  if (await allSent(dir, req.total)) await deps.compressor.notify(req.jobId, req.total, signal);
 }
 
 /** Records the file as failed with `error` (unless it has an outcome already), so its job can still complete. */
