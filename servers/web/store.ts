@@ -160,9 +160,10 @@ export class JobStore {
 
   /**
    * Folds `ev` into its job; returns the new view (null for an unknown job).
-   * Read, fold, then write only if the stored view is still the one read
-   * (compare and set: two statements, no transaction); when another writer
-   * got in between, the event is folded again onto what it wrote.
+   * It folds onto the view this store last wrote for the job (else the
+   * stored one, read) and writes the result only if the stored view is still
+   * that one (compare and set, no transaction): one statement per event.
+   * When another writer got in between, or the job is gone, it reads again.
    */
   async apply(ev: JobEvent): Promise<JobView | null> {
     for (let known = this.folded.get(ev.jobId); ; known = undefined) {
