@@ -36,14 +36,18 @@ function gate() {
   return { p, open, fail };
 }
 
+/** URL 0's commit of `bytes`, which puts its file into place once `held` opens. */
+const heldCommit = (dir: string, bytes: number, held: ReturnType<typeof gate>) =>
+  commitWithin(limits, dir, 0, bytes, async () => {
+    await held.p;
+    await staged(dir, 0, bytes)();
+  });
+
 describe("commitWithin", () => {
   test("commits that fit together run side by side (a slow one holds up no other)", async () => {
     const dir = await jobFolder();
     const slow = gate();
-    const first = commitWithin(limits, dir, 0, 400, async () => {
-      await slow.p;
-      await staged(dir, 0, 400)();
-    });
+    const first = heldCommit(dir, 400, slow);
     await commitWithin(limits, dir, 1, 500, staged(dir, 1, 500)); // resolves while the first still waits
     slow.open();
     await first;
@@ -52,10 +56,7 @@ describe("commitWithin", () => {
   test("of two commits that would not both fit, the earlier wins and the later fails", async () => {
     const dir = await jobFolder();
     const slow = gate();
-    const first = commitWithin(limits, dir, 0, 600, async () => {
-      await slow.p;
-      await staged(dir, 0, 600)();
-    });
+    const first = heldCommit(dir, 600, slow);
     const second = commitWithin(limits, dir, 1, 600, staged(dir, 1, 600));
     slow.open();
     await first;

@@ -38,9 +38,9 @@ export function progressConsumer(deps: { store: Pick<JobStore, "apply">; log: Lo
     },
     maxAttempts: 5,
     retryBaseMs: 200,
-    // Jobs fold side by side, each job's events one after another in queue order (on PostgreSQL two
-    // transactions waiting for one job's lock need not go in the order they came): a file's last
-    // event is never folded after the link that came behind it (a ready job takes no more).
+    // Jobs fold side by side, each job's events one after another in queue order (two folds of one
+    // job at once would not land in the order they came): a file's last event is never folded after
+    // the link that came behind it (a ready job takes no more).
     key: (ev) => (ev.type === "clock" ? "clock" : ev.jobId),
     describe: (ev) => ({ type: ev.type, job: ev.type === "clock" ? undefined : ev.jobId }),
   };
