@@ -7,12 +7,7 @@
 import { PORT_KEYS } from "../../servers/shared/config.ts";
 
 /** A port nothing listens on right now. */
-export function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = s.port;
-  s.stop(true);
-  return p;
-}
+export const freePort = (): number => freePorts(1)[0]!;
 
 /**
  * `n` different ports free right now: all held open until each is known (a
