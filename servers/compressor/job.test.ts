@@ -149,6 +149,24 @@ describe("compressJob", () => {
     expect(statSync(path).mtimeMs).toBe(mtime);
   });
 
+  test("the link goes out with the job's folder off its name but not yet deleted (a big file's deletion is not waited for); nothing is left after", async () => {
+    const id = await makeJob([["a.bin", crypto.getRandomValues(new Uint8Array(10_000))]]);
+    const retired = `${config.DOWNLOADS_DIR}/.retired`;
+    let atLink: { folder: boolean; files: string[] } | null = null;
+    const d = deps();
+    const publish = d.publish;
+    d.publish = async (key, ev, persistent) => {
+      if (ev.type === "link")
+        atLink = { folder: existsSync(jobDir(config, id)), files: readdirSync(retired).filter((n) => n.startsWith(`${id}.`)).flatMap((n) => readdirSync(`${retired}/${n}`)) };
+      return publish(key, ev, persistent);
+    };
+    expect(await compressJob(d, { jobId: id })).toBe("ready");
+    expect(atLink!.folder).toBe(false);
+    expect(atLink!.files).toContain(dataFileName(0, "a.bin"));
+    expect(readdirSync(retired)).toEqual([]);
+    expect(existsSync(jobDir(config, id))).toBe(false);
+  });
+
   test("a crash after the record but before the link went out: the redo announces the same link, builds nothing", async () => {
     const id = await makeJob([["a.txt", text("a", 1000)]]);
     failPublish = (ev) => ev.type === "link";

@@ -13,7 +13,7 @@
 import { rm, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Config } from "../shared/config.ts";
-import { allAccountedFor, jobDir, readOutcomes, type FileOutcome } from "../shared/jobfiles.ts";
+import { allAccountedFor, jobDir, readOutcomes, removeRetired, retireJobDir, type FileOutcome } from "../shared/jobfiles.ts";
 import { archiveFile, archiveFolder, archiveUri, jobLink } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Metrics } from "../shared/metrics.ts";
@@ -99,9 +99,12 @@ async function announceOnce(deps: JobDeps, rec: JobRecord, progress: Progress | 
 }
 
 /**
- * Records, cleans up and announces a finished job. The folder goes before the
- * announcement, so a job that is ready or failed has left nothing behind; a
- * crash in between is safe: the record alone lets a redelivery announce it.
+ * Records, cleans up and announces a finished job. The folder leaves its name
+ * before the announcement, so a job that is ready or failed has left nothing
+ * behind under its id; its files are deleted just after the announcement
+ * (deleting a big file can take most of a second: the link need not wait for
+ * it). A crash in between is safe: the record alone lets a redelivery
+ * announce it, and the sweeper deletes what a crash left retired.
  * If another compressor recorded the job first (this one's claim had
  * lapsed), its record stands and it announces it: nothing is sent here.
  */
@@ -115,8 +118,12 @@ async function finish(deps: JobDeps, rec: JobRecord, progress: Progress | null):
     return "already-finished";
   }
   deps.metrics?.archives.inc({ state: rec.state });
-  await rm(jobDir(deps.config, rec.jobId), { recursive: true, force: true });
-  await announceOnce(deps, rec, progress);
+  const retired = await retireJobDir(deps.config, rec.jobId);
+  try {
+    await announceOnce(deps, rec, progress);
+  } finally {
+    if (retired) await removeRetired(retired);
+  }
   return rec.state;
 }
 

@@ -5,7 +5,8 @@
  *   anyway: nginx checks the expiry first);
  * - a finished job's record is forgotten JOB_RETENTION_SECONDS after it
  *   finished, but not before its link expired;
- * - a download folder of a finished job (a late straggler) is removed;
+ * - a download folder of a finished job (a late straggler) is removed, and
+ *   so is a retired one a crash left (jobfiles.ts: retireJobDir);
  * - a download folder nothing has changed in for JOB_STALL_SECONDS (its
  *   last messages were lost, say) fails its job with the reason, once.
  * - claims whose lease ran out long ago (a compressor died holding them)
@@ -18,7 +19,7 @@ import { readdir, rm, rmdir, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { Config } from "../shared/config.ts";
 import { isId } from "../shared/ids.ts";
-import { jobDir, readOutcomes } from "../shared/jobfiles.ts";
+import { clearRetired, jobDir, readOutcomes } from "../shared/jobfiles.ts";
 import { archiveFile, archiveFolder, archiveUri } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Claims } from "./claims.ts";
@@ -100,6 +101,7 @@ export async function sweep(deps: SweepDeps, now = Date.now()): Promise<Swept> {
     await rm(dir, { recursive: true, force: true });
     out.stale++;
   }
+  out.leftovers += await clearRetired(config);
   await deps.claims.prune(now);
   return out;
 }

@@ -11,6 +11,12 @@
  *                            a second name of NNN.json (a hard link), so noting it
  *                            makes no new file
  *
+ *   DOWNLOADS_DIR/.retired/<job id>.<random>
+ *                          a finished job's folder, moved off its name at once and
+ *                          deleted right after the job is announced (removing a big
+ *                          file can take most of a second); what a crash leaves
+ *                          here is swept (clearRetired)
+ *
  * A URL is finished when its outcome file exists; the job is complete when
  * every index has one, and ready to hand over once every final event is
  * out too (so no compression event can come before a file's last event). Several downloaders, on several machines, may fetch
@@ -23,7 +29,7 @@
  * is redone) or a whole one.
  */
 import { randomBytes } from "node:crypto";
-import { link, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { Config } from "./config.ts";
 
 export interface FileOutcome {
@@ -47,6 +53,44 @@ export interface FileOutcome {
 }
 
 export const jobDir = (c: Pick<Config, "DOWNLOADS_DIR">, jobId: string) => `${c.DOWNLOADS_DIR}/${jobId}`;
+const retiredDir = (c: Pick<Config, "DOWNLOADS_DIR">) => `${c.DOWNLOADS_DIR}/.retired`;
+
+/**
+ * Takes a finished job's folder off its name (one rename, however big its
+ * files): a downloader or sweeper looking for it finds none. Returns where it
+ * went, for `removeRetired`; null if there was no folder.
+ */
+export async function retireJobDir(c: Pick<Config, "DOWNLOADS_DIR">, jobId: string): Promise<string | null> {
+  const to = `${retiredDir(c)}/${jobId}.${randomBytes(4).toString("hex")}`;
+  for (let tries = 0; ; tries++) {
+    try {
+      await rename(jobDir(c, jobId), to);
+      return to;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "ENOENT" && tries === 0) {
+        // no `.retired` yet (made on first use), or no job folder at all
+        await mkdir(retiredDir(c), { recursive: true, mode: 0o700 });
+        continue;
+      }
+      if (code === "ENOENT") return null;
+      throw err;
+    }
+  }
+}
+
+/** Deletes a retired folder (`retireJobDir`); deleting it twice (another compressor's sweep) is fine. */
+export async function removeRetired(path: string): Promise<void> {
+  await rm(path, { recursive: true, force: true }).catch(() => {});
+}
+
+/** Deletes every retired folder (those a crash left); returns how many there were. */
+export async function clearRetired(c: Pick<Config, "DOWNLOADS_DIR">): Promise<number> {
+  const names = await readdir(retiredDir(c)).catch(() => [] as string[]);
+  await Promise.all(names.map((n) => removeRetired(`${retiredDir(c)}/${n}`)));
+  return names.length;
+}
+
 const pad = (index: number) => String(index).padStart(3, "0");
 /** A downloaded file's name: its index, the download that fetched it (`dl`; absent in older folders) and its safe name. */
 export const dataFileName = (index: number, safeName: string, dl = "") => `${pad(index)}-${dl ? `${dl}-` : ""}${safeName}`;

@@ -4,7 +4,8 @@
  * every second, no clock skew allowed, logs capped at 1 KiB): an expired
  * link's archive is deleted, the link guard forgets a used link once it has
  * expired, a finished job is forgotten and then answers 410 (an id never seen: 404),
- * a job whose folder stalled fails with the reason, dead letters are bounded
+ * a job whose folder stalled fails with the reason, a folder a crash left
+ * retired is deleted, dead letters are bounded
  * by a policy, and logs are rotated.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -79,6 +80,14 @@ describe("lifetimes", () => {
     } finally {
       await w.close();
     }
+  }, 60_000);
+
+  test("a finished job's folder that a crash left retired (moved off its name, not yet deleted) is deleted by the sweep", async () => {
+    const { config } = stack;
+    const left = `${config.DOWNLOADS_DIR}/.retired/${newId()}.dead`;
+    await ensureJobDir(left);
+    await Bun.write(`${left}/${dataFileName(0, "a.txt")}`, "a");
+    await until("the retired folder to be deleted", () => !existsSync(left), 30_000);
   }, 60_000);
 
   test("dead letters are bounded by a policy; every process's log is rotated past its cap", async () => {
