@@ -9,7 +9,8 @@
  * once, and a big stored one is read a chunk ahead of the one being written
  * (two buffers, used in turn). Memory stays bounded (AHEAD_BYTES read ahead,
  * CHUNKS_AHEAD chunks) whatever the archive size: each piece fflate emits is
- * written, awaited, before the next is added. CRC-32 and sizes are computed while streaming,
+ * written, awaited, before the next is added. CRC-32 and sizes are computed while streaming
+ * (a stored chunk's CRC while the chunk is being written),
  * so every entry is checked by unzip as written.
  */
 import { open, type FileHandle } from "node:fs/promises";
@@ -209,11 +210,13 @@ async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: Deflater, opts: Wr
     while (chunk.length > 0) {
       opts.signal?.throwIfAborted();
       size += chunk.length;
-      crc = crc32(chunk, crc);
       const next = readChunk(r.fh, CHUNK, spare.pop());
       next.catch(() => {}); // seen below, after the write
       compressed += chunk.length;
-      await emit(chunk, chunk.length);
+      // the CRC is computed while the chunk is being written (off this thread), not before
+      const written = emit(chunk, chunk.length);
+      crc = crc32(chunk, crc);
+      await written;
       if (chunk.buffer.byteLength === CHUNK) spare.push(new Uint8Array(chunk.buffer));
       chunk = await next;
     }
