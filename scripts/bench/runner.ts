@@ -44,25 +44,50 @@ export async function warmUp(ctx: Ctx, c: Corpus): Promise<void> {
   await runBaseline("zip", urlsOf(ctx, c), ctx.baseline);
 }
 
-/** `rounds` rounds of linkpack, then each baseline, then gzip -6 (not for big: stored, and 40 s of gzip on random bytes). */
+/**
+ * Untimed, before every timed run: the disk is made to write what earlier
+ * runs (or sections) left dirty, so no run pays for another's writes.
+ */
+export function settleDisk(): void {
+  Bun.spawnSync(["sync"]);
+}
+
+/**
+ * `rounds` rounds of linkpack, each baseline and the floor, the order turned
+ * by one each round (so no pipeline always runs right after the same
+ * other), each run after `settleDisk`; gzip -6 after each round (not for big:
+ * stored, and 40 s of gzip on random bytes).
+ */
 export async function measureCorpus(ctx: Ctx, c: Corpus, rounds: number): Promise<CorpusResult> {
   const res: CorpusResult = { corpus: c.name, files: c.files.length, totalBytes: c.totalBytes, linkpack: [], baselines: {}, floor: [], gzip: [], usage: null! };
   const urls = urlsOf(ctx, c);
-  const [, usage] = await measured(ctx, async () => {
-    for (let r = 0; r < rounds; r++) {
+  const runs: [label: string, run: () => Promise<number>][] = [
+    ["linkpack", async () => {
       const lp = await runJob(ctx.web, ctx.hub, urls, { fetch: true, timeoutMs: timeoutOf(c) });
       res.linkpack.push(lp);
-      let line = `  ${c.name} round ${r + 1}/${rounds}: linkpack ${secs(lp.linkMs)} (downloaded ${secs(lp.downloadedMs!)})`;
-      for (const kind of baselinesFor(c)) {
-        const b = await runBaseline(kind, urls, ctx.baseline);
-        (res.baselines[kind] ??= []).push(b);
-        line += `, ${kind} ${secs(b.linkMs)}`;
-      }
+      return lp.linkMs;
+    }],
+    ...baselinesFor(c).map((kind): [string, () => Promise<number>] => [kind, async () => {
+      const b = await runBaseline(kind, urls, ctx.baseline);
+      (res.baselines[kind] ??= []).push(b);
+      return b.linkMs;
+    }]),
+    ["floor", async () => {
       const f = await runFloor(urls, ctx.baseline);
       res.floor.push(f);
-      line += `, floor ${secs(f.linkMs)}`;
+      return f.linkMs;
+    }],
+  ];
+  const [, usage] = await measured(ctx, async () => {
+    for (let r = 0; r < rounds; r++) {
+      const said: string[] = [];
+      for (let i = 0; i < runs.length; i++) {
+        const [label, run] = runs[(r + i) % runs.length]!;
+        settleDisk();
+        said.push(`${label} ${secs(await run())}`);
+      }
       if (c.name !== "big") res.gzip.push(await gzipReference(c.files.map((f) => `${c.dir}/${f.name}`)));
-      ctx.say(line);
+      ctx.say(`  ${c.name} round ${r + 1}/${rounds}: ${said.join(", ")}`);
     }
   });
   res.usage = usage;
@@ -78,12 +103,14 @@ export const PIPELINE_PARALLEL = 8;
  */
 export async function measureThroughput(ctx: Ctx, c: Corpus, n: number): Promise<ThroughputResult> {
   const urls = urlsOf(ctx, c);
+  settleDisk();
   const [settled, usage] = await measured(ctx, () =>
     Promise.allSettled(Array.from({ length: n }, () => runJob(ctx.web, ctx.hub, urls, { fetch: false, timeoutMs: 600_000 }))),
   );
   const ok = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
   const failures = settled.flatMap((s) => (s.status === "rejected" ? [String(s.reason)] : []));
   ctx.say(`  ${n} concurrent ${c.name} jobs: ${ok.length} done in ${secs(usage.wallMs)}`);
+  settleDisk();
   const pipe = await runPipelineJobs(urls, ctx.baseline, n, PIPELINE_PARALLEL);
   ctx.say(`  the same ${n} jobs by curl --parallel + zip -n + fsync, ${PIPELINE_PARALLEL} at once: ${secs(pipe.wallMs)}`);
   return {
