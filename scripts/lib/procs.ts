@@ -49,19 +49,36 @@ export function recordPid(runDir: string, name: string, pid: number): void {
   writeFileSync(pidFile(runDir, name), `${pid}\n`);
 }
 
-/** Live (not zombie) processes of process group `pgid`, from /proc. */
-export function groupMembers(pgid: number): number[] {
-  const out: number[] = [];
+/** Every live process: its pid, parent and group (from /proc; zombies left out). */
+function processTable(): { pid: number; ppid: number; pgrp: number }[] {
+  const out: { pid: number; ppid: number; pgrp: number }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       // pid (comm) state ppid pgrp ...: comm may hold spaces or parentheses, so read after the last ")"
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(pgrp) === pgid && state !== "Z") out.push(Number(entry));
+      const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (state !== "Z") out.push({ pid: Number(entry), ppid: Number(ppid), pgrp: Number(pgrp) });
     } catch {
       /* gone meanwhile */
     }
+  }
+  return out;
+}
+
+/** Live (not zombie) processes of process group `pgid`, from /proc. */
+export function groupMembers(pgid: number): number[] {
+  return processTable().filter((p) => p.pgrp === pgid).map((p) => p.pid);
+}
+
+/** The live children of `pid`, their children, and so on. */
+export function descendants(pid: number): number[] {
+  const table = processTable();
+  const out: number[] = [];
+  for (let frontier = [pid]; frontier.length > 0; ) {
+    const next = table.filter((p) => frontier.includes(p.ppid)).map((p) => p.pid);
+    out.push(...next);
+    frontier = next;
   }
   return out;
 }
@@ -126,13 +143,16 @@ export async function waitGone(pid: number, ms: number): Promise<boolean> {
 
 /**
  * Stops part `name`: SIGTERM to its process (or, if that is gone, to what is
- * left of its group), waits up to `graceMs`, then SIGKILL to the whole group.
+ * left of its group), waits up to `graceMs`, then SIGKILL to the whole group;
+ * then waits for the children it had (up to 3 s each, then SIGKILL).
  * Removes the pid files. Returns whether anything of it was running.
  */
 export async function stopProcess(runDir: string, name: string, graceMs = 15_000): Promise<boolean> {
   const { pid, group } = partProcesses(runDir, name);
   const pgid = readNumber(groupFile(runDir, name));
   const running = pid !== null || group.length > 0;
+  // Its children outside its group (the broker VM's helper processes) end after it, on their own: waited for below.
+  const children = pid !== null ? descendants(pid) : [];
   if (running) {
     if (pid !== null) signal(pid, "SIGTERM");
     else for (const m of group) signal(m, "SIGTERM");
@@ -142,6 +162,7 @@ export async function stopProcess(runDir: string, name: string, graceMs = 15_000
     if (pid !== null) signal(pid, "SIGKILL");
     if (pid !== null) await waitGone(pid, 3000);
     for (let i = 0; i < 60 && pgid !== null && groupMembers(pgid).length > 0; i++) await Bun.sleep(50);
+    for (const c of children) if (!(await waitGone(c, 3000))) signal(c, "SIGKILL"), await waitGone(c, 3000);
   }
   rmSync(pidFile(runDir, name), { force: true });
   rmSync(groupFile(runDir, name), { force: true });
