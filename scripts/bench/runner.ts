@@ -38,10 +38,10 @@ async function measured<T>(ctx: Ctx, fn: () => Promise<T>): Promise<[T, ProcUsag
 
 export const baselinesFor = (c: Corpus): BaselineKind[] => (c.name === "big" ? ["zip0"] : ["zip", "zip-n"]);
 
-/** Untimed: one linkpack job and one baseline, so caches and JITs are warm. */
+/** Untimed: one linkpack job and one run of the corpus's first baseline, so caches and JITs are warm. */
 export async function warmUp(ctx: Ctx, c: Corpus): Promise<void> {
   await runJob(ctx.web, ctx.hub, urlsOf(ctx, c), { fetch: true, timeoutMs: timeoutOf(c) });
-  await runBaseline("zip", urlsOf(ctx, c), ctx.baseline);
+  await runBaseline(baselinesFor(c)[0]!, urlsOf(ctx, c), ctx.baseline);
 }
 
 /**
