@@ -95,6 +95,8 @@ const FOLDED_JOBS = 1000;
 
 export class JobStore {
   private listeners = new Set<(job: JobView) => void>();
+  /** What this store last wrote for a job: the next event is folded onto it without reading it back (the write checks it is still so). */
+  private readonly folded = new Map<string, { text: string; job: JobView }>();
 
   /** Without `limits`, any client may create any number of jobs. The store owns `db` (closes it). */
   private constructor(
@@ -189,9 +191,7 @@ export class JobStore {
     }
   }
 
-  /** What this store last wrote for a job: the next event is folded onto it without reading it back (the write checks it is still so). */
-  private readonly folded = new Map<string, { text: string; job: JobView }>();
-
+  /** Notes what was written for job `id` (newest last), forgetting the oldest past FOLDED_JOBS. */
   private remember(id: string, v: { text: string; job: JobView }): void {
     this.folded.delete(id);
     this.folded.set(id, v);
