@@ -38,3 +38,8 @@ export function worthDeflating(sample: Uint8Array<ArrayBuffer>): boolean {
   if (sample.length < 64) return false;
   return saves(sample.length, Bun.deflateSync(sample, { library: "libdeflate", level: DEFLATE_LEVEL } as Bun.LibdeflateCompressionOptions).length);
 }
+
+/** The method of a file named `name` whose first bytes are `sample` (SAMPLE_BYTES, or all of a smaller file). */
+export function methodFor(name: string, sample: Uint8Array<ArrayBuffer>): Method {
+  return methodByName(name) ?? (worthDeflating(sample.subarray(0, SAMPLE_BYTES)) ? "deflate" : "store");
+}

@@ -18,7 +18,7 @@ import { crc32 } from "node:zlib";
 import { Zip, type ZipInputFile } from "fflate";
 import { ONE_SHOT_MAX, STREAM_END } from "./deflate.ts";
 import { sharedPool, type DeflatePool } from "./deflatepool.ts";
-import { methodByName, SAMPLE_BYTES, saves, worthDeflating, type Method } from "./method.ts";
+import { methodByName, methodFor, saves, type Method } from "./method.ts";
 import { ArchiveTooLarge } from "./errors.ts";
 
 /** Largest zip without zip64: every offset and size must fit in 32 bits. */
@@ -59,8 +59,14 @@ export interface WriteOptions {
   pool?: DeflatePool;
 }
 
+/** Where the container's bytes go: `accept` is fflate's callback, `flush` puts what it gave out (in order) and fails as the output does. */
+export interface EntrySink {
+  readonly accept: (err: Error | null, chunk: Uint8Array | null, final: boolean) => void;
+  flush(): Promise<void>;
+}
+
 /** Collects what fflate emits and writes it out in order, counting bytes against the limit. */
-class Sink {
+class Sink implements EntrySink {
   private pending: Uint8Array[] = [];
   private error: Error | null = null;
   private writtenBack = 0;
@@ -110,7 +116,7 @@ class Sink {
 }
 
 /** fflate writes DOS dates of 1980-2099 only (it throws outside): another file time becomes "now". */
-const dosSafe = (d: Date) => (d.getFullYear() >= 1980 && d.getFullYear() <= 2099 ? d : new Date());
+export const dosSafe = (d: Date) => (d.getFullYear() >= 1980 && d.getFullYear() <= 2099 ? d : new Date());
 
 type Bytes = Uint8Array<ArrayBuffer>;
 const EMPTY: Bytes = new Uint8Array(0);
@@ -136,7 +142,7 @@ type Ready =
   | { kind: "stream"; name: string; method: Method; mtime: Date; fh: FileHandle; first: Bytes };
 
 /** Progress across entries. */
-interface Counter {
+export interface Counter {
   done: number;
 }
 
@@ -160,7 +166,7 @@ async function prepare(src: ZipSource, pool: Deflater, held: Set<FileHandle>): P
     if (byName !== null || st.size > ONE_SHOT_MAX) {
       // a small file's first chunk is the whole file: no bigger buffer than it needs
       const first = await readChunk(fh, Math.min(CHUNK, Math.max(1, st.size)));
-      const method: Method = byName ?? (worthDeflating(first.subarray(0, SAMPLE_BYTES)) ? "deflate" : "store");
+      const method = methodFor(src.name, first);
       return { ready: Promise.resolve({ kind: "stream", name: src.name, method, mtime, fh, first }), cost: first.length };
     }
     input = await readChunk(fh, st.size);
@@ -183,7 +189,7 @@ async function prepare(src: ZipSource, pool: Deflater, held: Set<FileHandle>): P
  * written back in file order; a streamed stored one reads its next chunk
  * while the last is written.
  */
-async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: Deflater, opts: WriteOptions, counter: Counter): Promise<WrittenEntry> {
+async function addEntry(zip: Zip, sink: EntrySink, r: Ready, pool: Deflater, opts: WriteOptions, counter: Counter): Promise<WrittenEntry> {
   const file: ZipInputFile = { filename: r.name, size: 0, crc: 0, compression: r.method === "deflate" ? 8 : 0, mtime: r.mtime };
   zip.add(file);
   const emit = async (out: Bytes, inputBytes: number) => {
@@ -263,36 +269,59 @@ async function addEntry(zip: Zip, sink: Sink, r: Ready, pool: Deflater, opts: Wr
  */
 export async function writeZip(outPath: string, sources: ZipSource[], opts: WriteOptions = {}): Promise<{ bytes: number; entries: WrittenEntry[] }> {
   if (sources.length > ZIP32_MAX_ENTRIES) throw new ArchiveTooLarge(`${sources.length} entries is more than a zip without zip64 holds`);
-  const shared = opts.pool ?? sharedPool();
-  // this write's tasks that still wait in the pool when it ends (it failed) are dropped
-  const over = new AbortController();
-  const pool: Deflater = { deflate: (kind, input) => shared.deflate(kind, input, over.signal) };
   const out = await open(outPath, "wx", 0o644);
-  const held = new Set<FileHandle>();
-  const ahead = new ReadAhead(sources, pool, held);
+  const writer = new EntryWriter(sources, opts);
   const sink = new Sink(out, opts.limit ?? ZIP32_LIMIT);
   try {
     const zip = new Zip(sink.accept);
-    const counter: Counter = { done: 0 };
-    const entries: WrittenEntry[] = [];
-    for (let i = 0; i < sources.length; i++) {
-      const r = await ahead.get(i);
-      try {
-        entries.push(await addEntry(zip, sink, r, pool, opts, counter));
-      } finally {
-        if (r.kind === "stream") held.delete(r.fh), await r.fh.close();
-      }
-      ahead.written(i);
-    }
+    const entries = await writer.writeAll(zip, sink, { done: 0 });
     zip.end();
     await sink.sync();
     return { bytes: sink.bytes, entries };
   } finally {
-    over.abort();
-    await ahead.stop();
-    await Promise.allSettled([...held].map((fh) => fh.close()));
+    await writer.close();
     await sink.idle();
     await out.close();
+  }
+}
+
+/**
+ * Puts `sources` into a container, in order: a reader prepares them ahead
+ * (ReadAhead) and deflates in the pool, this writes them one by one.
+ * `close()` stops the reader, drops its deflates still waiting and closes
+ * the files it left open (always call it, also after a failure).
+ */
+export class EntryWriter {
+  private readonly over = new AbortController();
+  private readonly pool: Deflater;
+  private readonly held = new Set<FileHandle>();
+  private readonly ahead: ReadAhead;
+
+  constructor(private readonly sources: ZipSource[], private readonly opts: WriteOptions) {
+    const shared = opts.pool ?? sharedPool();
+    // this write's tasks that still wait in the pool when it ends (it failed) are dropped
+    this.pool = { deflate: (kind, input) => shared.deflate(kind, input, this.over.signal) };
+    this.ahead = new ReadAhead(sources, this.pool, this.held);
+  }
+
+  async writeAll(zip: Zip, sink: EntrySink, counter: Counter): Promise<WrittenEntry[]> {
+    const entries: WrittenEntry[] = [];
+    for (let i = 0; i < this.sources.length; i++) {
+      const r = await this.ahead.get(i);
+      try {
+        entries.push(await addEntry(zip, sink, r, this.pool, this.opts, counter));
+      } finally {
+        if (r.kind === "stream") this.held.delete(r.fh), await r.fh.close();
+      }
+      this.ahead.written(i);
+    }
+    return entries;
+  }
+
+  async close(): Promise<void> {
+    this.over.abort();
+    await this.ahead.stop();
+    await Promise.allSettled([...this.held].map((fh) => fh.close()));
   }
 }
 
