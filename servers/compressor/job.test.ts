@@ -13,7 +13,9 @@ import { archiveFolder, signature } from "../shared/link.ts";
 import { until } from "../../test/support/wait.ts";
 import { cancelJob, compressJob, failJob, type JobDeps } from "./job.ts";
 import { publishArchive } from "./archive.ts";
-import { JobBusy } from "./errors.ts";
+import { ClaimLost, JobBusy } from "./errors.ts";
+import { writeZipInPlace } from "./inplace.ts";
+import { randomBytes } from "node:crypto";
 import { compressConsumer } from "./consumer.ts";
 import { Deferred } from "../shared/consumer.ts";
 import { queues } from "../shared/topology.ts";
@@ -322,5 +324,81 @@ describe("several compressors, one job", () => {
     const err = await spec.handle({ v: 1, jobId: newId() }, { attempt: 1, maxAttempts: 3, signal: new AbortController().signal, held: async () => true }).catch((e) => e);
     expect(err).toBeInstanceOf(Deferred);
     expect((err as Deferred).delayMs).toBeLessThanOrEqual(10_000);
+  });
+});
+
+describe("an archive made of the job's first file in place", () => {
+  const inPlace = () => deps({ inPlaceMinBytes: 100_000 });
+  const video = () => new Uint8Array(randomBytes(300_000));
+  const firstFile = (id: string) => {
+    const dir = jobDir(config, id);
+    return `${dir}/${readdirSync(dir).find((f) => f.startsWith("000-"))}`;
+  };
+  const archivePath = (id: string) => `${config.ARCHIVES_DIR}/${archivesOf(id)[0]}`;
+
+  test("a big stored first file is the archive itself (the same file, linked into nginx's folder); the rest follows; nothing else is left", async () => {
+    const a = video();
+    const id = await makeJob([["clip.mp4", a], ["notes.txt", text("hello ", 5000)]]);
+    const ino = statSync(firstFile(id)).ino;
+    expect(await compressJob(inPlace(), { jobId: id })).toBe("ready");
+    expect(archivesOf(id).length).toBe(1);
+    const path = archivePath(id);
+    expect(statSync(path).ino).toBe(ino);
+    expect(statSync(path).nlink).toBe(1);
+    expect(statSync(path).mode & 0o777).toBe(0o644);
+    const zip = unzipSync(await Bun.file(path).bytes());
+    expect(Object.keys(zip)).toEqual(["clip.mp4", "notes.txt", "MANIFEST.sha256"]);
+    expect(Buffer.from(zip["clip.mp4"]!).equals(Buffer.from(a))).toBe(true);
+    expect(readdirSync(`${config.ARCHIVES_DIR}/.partial`)).toEqual([]);
+    expect(existsSync(jobDir(config, id))).toBe(false);
+    const link = events.at(-1)!.ev as Extract<JobEvent, { type: "link" }>;
+    expect(link).toMatchObject({ type: "link", entries: 2, bytes: statSync(path).size });
+  });
+
+  test("a compressible first file is deflated into a new archive, as before", async () => {
+    const id = await makeJob([["big.txt", text("compressible ", 20_000)]]);
+    const ino = statSync(firstFile(id)).ino;
+    expect(await compressJob(inPlace(), { jobId: id })).toBe("ready");
+    expect(statSync(archivePath(id)).ino).not.toBe(ino);
+    expect(statSync(archivePath(id)).size).toBeLessThan(100_000);
+  });
+
+  test("an attempt stopped after making the file the archive, before putting it in place: the next puts the file back and builds the archive again", async () => {
+    const a = video();
+    const id = await makeJob([["clip.mp4", a]]);
+    // what the stopped attempt left: the downloaded file, made an archive
+    await writeZipInPlace({ name: "clip.mp4", path: firstFile(id), size: a.length, crc32: crc32(a) >>> 0 }, [], { guard: async () => {} });
+    expect(statSync(firstFile(id)).size).toBeGreaterThan(a.length);
+    expect(await compressJob(inPlace(), { jobId: id })).toBe("ready");
+    const zip = unzipSync(await Bun.file(archivePath(id)).bytes());
+    expect(Object.keys(zip)).toEqual(["clip.mp4", "MANIFEST.sha256"]);
+    expect(Buffer.from(zip["clip.mp4"]!).equals(Buffer.from(a))).toBe(true);
+  });
+
+  test("an attempt stopped after putting the archive in place, before recording it: the next keeps that archive as it is and announces it", async () => {
+    const a = video();
+    const id = await makeJob([["clip.mp4", a]]);
+    const path = firstFile(id);
+    await writeZipInPlace({ name: "clip.mp4", path, size: a.length, crc32: crc32(a) >>> 0 }, [{ name: "MANIFEST.sha256", data: new Uint8Array([1]) }], { guard: async () => {} });
+    const ino = statSync(path).ino;
+    await publishArchive(config, path, archiveFolder(secret, id), id);
+    expect(existsSync(path)).toBe(false);
+    const before = await Bun.file(archivePath(id)).bytes();
+    expect(await compressJob(inPlace(), { jobId: id })).toBe("ready");
+    expect(statSync(archivePath(id)).ino).toBe(ino);
+    expect(await Bun.file(archivePath(id)).bytes()).toEqual(before);
+    expect(events.filter((e) => e.ev.type === "link").length).toBe(1);
+    expect((events.at(-1)!.ev as Extract<JobEvent, { type: "link" }>).entries).toBe(1);
+  });
+
+  test("when the claim is another compressor's by then, the file is neither changed nor put in place", async () => {
+    const a = video();
+    const id = await makeJob([["clip.mp4", a]]);
+    const path = firstFile(id);
+    const stolen: Claims = Object.create(claims);
+    stolen.renew = async () => false; // every renewal finds the job taken over
+    await expect(compressJob({ ...inPlace(), claims: stolen }, { jobId: id })).rejects.toBeInstanceOf(ClaimLost);
+    expect(Buffer.from(await Bun.file(path).bytes()).equals(Buffer.from(a))).toBe(true);
+    expect(archivesOf(id)).toEqual([]);
   });
 });

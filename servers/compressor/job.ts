@@ -10,7 +10,7 @@
  * one recorded wins) and is never built twice, an archive in place is never
  * replaced, and the archive path is the same on every attempt.
  */
-import { rm, stat } from "node:fs/promises";
+import { open, rm, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Config } from "../shared/config.ts";
 import { allAccountedFor, jobDir, readOutcomes, removeRetired, retireJobDir, type FileOutcome } from "../shared/jobfiles.ts";
@@ -20,13 +20,15 @@ import type { Metrics } from "../shared/metrics.ts";
 import type { CompressRequest, JobEvent } from "../shared/messages.ts";
 import { keys } from "../shared/topology.ts";
 import { clearPartials, partialPath, publishArchive } from "./archive.ts";
-import { ArchiveTooLarge, JobBusy } from "./errors.ts";
+import { ArchiveTooLarge, ClaimLost, JobBusy } from "./errors.ts";
 import { holding, newOwner, ownerGoneHere, type Claims } from "./claims.ts";
 import { EntryNames } from "../shared/names.ts";
 import { Progress } from "./progress.ts";
 import type { JobRecord, FinishedJobs } from "../shared/finishedjobs.ts";
 import { manifestEntries } from "./manifest.ts";
-import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES } from "./zipwriter.ts";
+import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES, type WriteOptions, type WrittenEntry, type ZipSource } from "./zipwriter.ts";
+import { IN_PLACE_MIN_BYTES, IN_PLACE_TAIL_MAX, InPlaceRefused, restoreInPlace, writeZipInPlace, type InPlaceFirst } from "./inplace.ts";
+import { methodFor, SAMPLE_BYTES } from "./method.ts";
 
 export interface JobDeps {
   config: Pick<Config, "DOWNLOADS_DIR" | "ARCHIVES_DIR" | "PUBLIC_URL" | "LINK_TTL_SECONDS" | "MAX_LINK_TTL_SECONDS">;
@@ -44,6 +46,8 @@ export interface JobDeps {
   /** archive size limit (ZIP32_LIMIT; smaller in tests) */
   limit?: number;
   metrics?: Pick<Metrics, "archives">;
+  /** smallest first file an archive is made of in place (inplace.ts; IN_PLACE_MIN_BYTES, smaller in tests) */
+  inPlaceMinBytes?: number;
 }
 
 export type JobResult = "ready" | "failed" | "cancelled" | "already-finished" | "incomplete";
@@ -58,20 +62,52 @@ function estimateZipBytes(files: { name: string; bytes: number }[]): number {
 
 type Source = { name: string; path: string; bytes: number; crc32: number | null; sha256: string | null };
 
-/** The downloaded files that are really there, with their entry names. */
-async function sources(dir: string, outcomes: FileOutcome[], log: Logger): Promise<Source[]> {
+/**
+ * The downloaded files that are really there, with their entry names. With
+ * `restore`, a file an interrupted attempt had begun to make the archive of
+ * (inplace.ts) is first put back as it was downloaded.
+ */
+async function sources(dir: string, outcomes: FileOutcome[], log: Logger, restore: boolean): Promise<Source[]> {
   const names = new EntryNames();
   const out: Source[] = [];
   for (const o of outcomes) {
     if (o.state !== "done" || !o.file || basename(o.file) !== o.file) continue;
     const path = `${dir}/${o.file}`;
-    if (!(await stat(path).then((s) => s.isFile(), () => false))) {
+    const st = await stat(path).catch(() => null);
+    if (!st?.isFile()) {
       log.warn("downloaded file missing; left out", { index: o.index, file: o.file });
       continue;
     }
+    if (restore && st.size !== o.bytes && (await restoreInPlace(path, o.bytes)))
+      log.info("put back a downloaded file that an interrupted attempt had begun to make the archive of", { index: o.index, file: o.file });
     out.push({ name: names.take(o.name, o.index), path, bytes: o.bytes, crc32: o.crc32, sha256: o.sha256 ?? null });
   }
   return out;
+}
+
+/**
+ * The job's first file, if its archive can be made of that file itself
+ * (inplace.ts): big, stored, its CRC-32 known, owned by this user (it is
+ * made world-readable), on ARCHIVES_DIR's file system (it is hard-linked
+ * there), and the rest of the archive small enough to build in memory.
+ */
+async function inPlaceCandidate(deps: JobDeps, files: Source[]): Promise<InPlaceFirst | null> {
+  const first = files[0];
+  if (!first || first.crc32 === null || first.bytes < (deps.inPlaceMinBytes ?? IN_PLACE_MIN_BYTES)) return null;
+  // (the estimate's slack of 1 MiB covers the archive's own small files)
+  if (estimateZipBytes(files.slice(1)) > IN_PLACE_TAIL_MAX) return null;
+  const [st, dest] = await Promise.all([stat(first.path), stat(deps.config.ARCHIVES_DIR)]);
+  const uid = process.getuid?.();
+  if (st.dev !== dest.dev || st.size !== first.bytes || (uid !== 0 && st.uid !== uid)) return null;
+  const fh = await open(first.path, "r");
+  try {
+    const sample = new Uint8Array(SAMPLE_BYTES);
+    const { bytesRead } = await fh.read(sample, 0, SAMPLE_BYTES, 0);
+    if (methodFor(first.name, sample.subarray(0, bytesRead)) !== "store") return null;
+  } finally {
+    await fh.close();
+  }
+  return { name: first.name, path: first.path, size: first.bytes, crc32: first.crc32 >>> 0 };
 }
 
 /** Sends the record's final events (100 % then the link, or the failure). */
@@ -193,7 +229,15 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
     deps.log.warn("not every file of the job is accounted for; not compressing it now", { jobId, outcomes: outcomes.length, total: req.total });
     return "incomplete";
   }
-  const files = await sources(dir, outcomes, deps.log);
+  const folder = archiveFolder(deps.secret, jobId);
+  // An archive in place that no record serves: an earlier attempt stopped between the two. It is
+  // whole (fsynced before it was linked there) and stays; the job's files may be gone with it.
+  const existing = await stat(archiveFile(deps.config.ARCHIVES_DIR, archiveUri(folder, jobId))).catch(() => null);
+  if (existing) {
+    deps.log.warn("the job's archive was in place already (an earlier attempt stopped before recording it); it is kept", { jobId });
+    return ready(deps, jobId, outcomes, { bytes: existing.size, entries: outcomes.filter((o) => o.state === "done").length }, null);
+  }
+  const files = await sources(dir, outcomes, deps.log, true);
   if (files.length === 0) {
     const error = outcomes.length === 0 ? "no downloaded files were found for this job" : `none of the ${outcomes.length} files could be downloaded`;
     return finish(deps, failedRecord(jobId, error), null);
@@ -211,31 +255,70 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
   // A partial archive of an earlier claim is dead (its compressor died or lost the claim): it goes.
   const dead = await clearPartials(deps.config, new Map([[jobId, owner]]), jobId);
   if (dead > 0) deps.log.info("removed a dead claim's partial archive of the job", { jobId, removed: dead });
-  const partial = await partialPath(deps.config, jobId, owner);
-  let result: Awaited<ReturnType<typeof writeZip>>;
+  let built: Built;
   try {
     const own = await manifestEntries(files, outcomes.filter((o) => o.state === "failed"));
-    result = await writeZip(partial, [...files, ...own], { onProgress: (done) => progress.update(done), signal, limit });
+    built = await buildArchive(deps, jobId, owner, files, own, { onProgress: (done) => progress.update(done), signal, limit });
   } catch (err) {
-    await rm(partial, { force: true });
     if (err instanceof ArchiveTooLarge) return finish(deps, failedRecord(jobId, TOO_BIG), progress);
     // A full disk does not empty itself by trying again: the job fails at once, saying why.
     if (isDiskFull(err)) return finish(deps, failedRecord(jobId, "there was not enough disk space on the server to build the archive"), progress);
     throw err;
   }
   for (const [i, f] of files.entries()) {
-    if (f.crc32 !== null && (f.crc32 >>> 0) !== result.entries[i]!.crc32) deps.log.warn("file changed since download (CRC differs); archived as it is on disk", { jobId, entry: f.name });
+    if (f.crc32 !== null && (f.crc32 >>> 0) !== built.entries[i]!.crc32) deps.log.warn("file changed since download (CRC differs); archived as it is on disk", { jobId, entry: f.name });
   }
 
-  const placed = await publishArchive(deps.config, partial, archiveFolder(deps.secret, jobId), jobId);
+  // A downloaded file made the archive is linked only while the claim is still this one's (renewed
+  // just before): a compressor that took the job over could have put that file back meanwhile.
+  if (built.inPlace) await stillOurs(deps, jobId, owner);
+  const placed = await publishArchive(deps.config, built.path, folder, jobId);
   if (placed.existed) deps.log.warn("the job's archive was in place already (an earlier attempt stopped before recording it); it is kept", { jobId });
+  deps.log.info("archive ready", { jobId, entries: files.length, bytes: placed.bytes, input: total, inPlace: built.inPlace });
+  return ready(deps, jobId, outcomes, { bytes: placed.bytes, entries: files.length }, progress);
+}
+
+/** Signs the link of the job's archive (in place) and records and announces the job as ready. */
+function ready(deps: JobDeps, jobId: string, outcomes: FileOutcome[], archive: { bytes: number; entries: number }, progress: Progress | null): Promise<JobResult> {
   // The lifetime the job asked for (carried by its outcomes), never past the longest allowed.
   const ttl = Math.min(outcomes.find((o) => o.ttl)?.ttl ?? deps.config.LINK_TTL_SECONDS, deps.config.MAX_LINK_TTL_SECONDS);
   const expires = Math.floor(Date.now() / 1000) + ttl;
   const link = jobLink({ publicUrl: deps.config.PUBLIC_URL, secret: deps.secret, jobId, expires });
-  deps.log.info("archive ready", { jobId, entries: files.length, bytes: placed.bytes, input: total });
   return finish(deps, {
-    jobId, state: "ready", link, expiresAt: new Date(expires * 1000).toISOString(), bytes: placed.bytes, entries: files.length,
+    jobId, state: "ready", link, expiresAt: new Date(expires * 1000).toISOString(), bytes: archive.bytes, entries: archive.entries,
     error: null, announced: false, finishedAt: new Date().toISOString(),
   }, progress);
+}
+
+/** Renews the job's claim; throws `ClaimLost` if another compressor has it now. */
+async function stillOurs(deps: JobDeps, jobId: string, owner: string): Promise<void> {
+  if (!(await deps.claims.renew(jobId, owner))) throw new ClaimLost(jobId);
+}
+
+/** A built archive: where it is (to put in place), its entries, and whether it is the job's first downloaded file itself. */
+type Built = { path: string; entries: WrittenEntry[]; inPlace: boolean };
+
+/**
+ * Builds the job's archive: in place when its first file allows it
+ * (inplace.ts), else as a new partial file under this claim (removed if
+ * that fails).
+ */
+async function buildArchive(deps: JobDeps, jobId: string, owner: string, files: Source[], own: ZipSource[], opts: WriteOptions): Promise<Built> {
+  const first = await inPlaceCandidate(deps, files);
+  if (first) {
+    try {
+      const { entries } = await writeZipInPlace(first, [...files.slice(1), ...own], { ...opts, guard: () => stillOurs(deps, jobId, owner) });
+      return { path: first.path, entries, inPlace: true };
+    } catch (err) {
+      if (!(err instanceof InPlaceRefused)) throw err;
+      deps.log.info("the archive is copied: its first file cannot be made the archive in place", { jobId, why: err.message });
+    }
+  }
+  const partial = await partialPath(deps.config, jobId, owner);
+  try {
+    return { path: partial, entries: (await writeZip(partial, [...files, ...own], opts)).entries, inPlace: false };
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
 }

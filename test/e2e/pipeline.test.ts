@@ -10,9 +10,11 @@ import { ROOT } from "../../servers/shared/config.ts";
 import { keys } from "../../servers/shared/topology.ts";
 import { jobDir } from "../../servers/shared/jobfiles.ts";
 import { useStack } from "../stack.ts";
-import { watch } from "../support/events.ts";
+import { followLog, watch } from "../support/events.ts";
+import { createHash, randomBytes } from "node:crypto";
+import { IN_PLACE_MIN_BYTES } from "../../servers/compressor/inplace.ts";
 import { photos, servePhotos } from "../support/fixtures.ts";
-import { archivesOf, entries, fetchLink, submit, unzipTest, waitFinal } from "../support/jobs.ts";
+import { allEntries, archivesOf, entries, fetchLink, submit, unzipTest, waitFinal } from "../support/jobs.ts";
 import { until } from "../support/wait.ts";
 
 /** Files under `dir` (not following `skip` folders) changed since `since` (ms). */
@@ -112,6 +114,27 @@ describe("pipeline", () => {
       expect(Object.keys(zip).length).toBe(10);
       for (const p of photos()) expect(Buffer.from(zip[p.name]!).equals(Buffer.from(p.bytes))).toBe(true);
     }
+  }, 120_000);
+
+  test("a big stored first file: the archive is made of the downloaded file in place, and the link serves it whole and checkable", async () => {
+    const { web, fixtures, config } = await useStack();
+    const video = new Uint8Array(randomBytes(IN_PLACE_MIN_BYTES + 12345));
+    const [photo] = photos();
+    const urls = [fixtures.route("/p-inplace/clip.mp4", video, "video/mp4"), fixtures.route(`/p-inplace/${photo!.name}`, photo!.bytes, photo!.type)];
+    const log = followLog(config, "compressor");
+    const id = await submit(web, urls);
+    const job = await waitFinal(web, id);
+    expect(job.state).toBe("ready");
+    expect(await log.next(["archive ready", `jobId=${id}`, "inPlace=true"])).toBeTruthy();
+    const got = await fetchLink(job.link!);
+    expect(got.status).toBe(200);
+    expect((await unzipTest(got.body)).code).toBe(0);
+    const zip = allEntries(got.body);
+    expect(Object.keys(zip)).toEqual(["clip.mp4", photo!.name, "MANIFEST.sha256"]);
+    expect(Buffer.from(zip["clip.mp4"]!).equals(Buffer.from(video))).toBe(true);
+    expect(new TextDecoder().decode(zip["MANIFEST.sha256"])).toContain(`${createHash("sha256").update(video).digest("hex")}  clip.mp4`);
+    await until("the downloaded archive to be deleted", () => archivesOf(config, id).length === 0);
+    expect(existsSync(jobDir(config, id))).toBe(false);
   }, 120_000);
 
   test("3 of 10 failing (404, refused, blocked) → ready with 7 entries and 3 errors", async () => {
