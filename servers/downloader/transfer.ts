@@ -6,7 +6,8 @@
  * earlier attempt saved and carries on with its checksums, so the file is
  * never read again. Chunks go through Bun's buffered file writer, so a
  * 64 KiB body chunk costs no system call of its own: the file is written a
- * megabyte at a time. Enforces the size limit while streaming, the idle
+ * megabyte at a time; a big file is datasynced in the background as it
+ * grows (EARLY_SYNC). Enforces the size limit while streaming, the idle
  * timeout between chunks, and the declared Content-Length both ways: a
  * shorter body fails (another attempt may resume it), a longer one is cut.
  */
@@ -42,6 +43,13 @@ export interface SaveOptions {
 
 /** Bytes gathered before one write(2): fewer, bigger writes, no thread hop per body chunk. */
 const WRITE_BUFFER = 1024 * 1024;
+/**
+ * Bytes written between two background datasyncs of a big file: the disk
+ * writes it while it downloads, so an archive made of it in place
+ * (compressor/inplace.ts) has little left to make durable. A small file
+ * (most) never waits for the disk here.
+ */
+const EARLY_SYNC = 32 * 1024 * 1024;
 
 /**
  * Writes `body` to `path` (created, or appended to when `o.into` has
@@ -67,6 +75,18 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
     } catch (err) {
       throw diskFailure(err);
     }
+  };
+  // one background datasync at a time, every EARLY_SYNC bytes; its failure is the file's (seen at the end)
+  let syncedAt = w.bytes;
+  let syncing: Promise<void> | null = null;
+  let syncError: unknown = null;
+  const writeBack = () => {
+    if (syncing || w.bytes - syncedAt < EARLY_SYNC) return;
+    syncedAt = w.bytes;
+    syncing = fh
+      .datasync()
+      .catch((err: unknown) => void (syncError ??= err))
+      .finally(() => (syncing = null));
   };
   o.watchdog.arm("idle", o.idleTimeoutMs, `no data received for ${seconds(o.idleTimeoutMs)}`, true);
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -102,6 +122,7 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
       w.crc32 = Bun.hash.crc32(chunk, w.crc32);
       w.sha256.update(chunk);
       w.bytes += chunk.length;
+      writeBack();
       o.onProgress?.(w.bytes);
       if (o.declared !== null && w.bytes - start >= o.declared) {
         stop(); // never accept more than declared
@@ -120,8 +141,10 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
     await Promise.resolve()
       .then(() => sink.end())
       .catch(() => {});
+    await syncing;
     await fh.close().catch(() => {});
   }
+  if (syncError) throw diskFailure(syncError);
   if (o.declared !== null && w.bytes - start < o.declared) throw new RetryableDownload(`connection closed after ${w.bytes} of ${start + o.declared} bytes`);
   return w;
 }
