@@ -1,6 +1,7 @@
 /**
  * @module job
- * Compresses one finished job: its downloaded files become one zip, moved
+ * Compresses one finished job: its downloaded files become one zip (a big
+ * stored first file becomes the zip itself, in place: inplace.ts), moved
  * where nginx serves it, behind a signed link announced on the progress
  * exchange; then the download folder goes. Safe to run again for the same
  * job at any point, in this process or another compressor on another
@@ -278,7 +279,7 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
   return ready(deps, jobId, outcomes, { bytes: placed.bytes, entries: files.length }, progress);
 }
 
-/** Signs the link of the job's archive (in place) and records and announces the job as ready. */
+/** Signs the link of the job's archive, now where nginx serves it, and records and announces the job as ready. */
 function ready(deps: JobDeps, jobId: string, outcomes: FileOutcome[], archive: { bytes: number; entries: number }, progress: Progress | null): Promise<JobResult> {
   // The lifetime the job asked for (carried by its outcomes), never past the longest allowed.
   const ttl = Math.min(outcomes.find((o) => o.ttl)?.ttl ?? deps.config.LINK_TTL_SECONDS, deps.config.MAX_LINK_TTL_SECONDS);
