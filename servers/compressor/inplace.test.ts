@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { crc32 } from "node:zlib";
 import { unzipSync } from "fflate";
 import { ArchiveTooLarge } from "./errors.ts";
-import { IN_PLACE_GAP, InPlaceRefused, restoreInPlace, writeZipInPlace, type InPlaceFirst } from "./inplace.ts";
+import { IN_PLACE_GAP, InPlaceRefused, mayTryOn, restoreInPlace, writeZipInPlace, type InPlaceFirst } from "./inplace.ts";
 import { unzipTest } from "../../test/support/jobs.ts";
 
 const dir = mkdtempSync(`${tmpdir()}/inplace-`);
@@ -52,8 +52,12 @@ describe("writeZipInPlace", () => {
     const shm = mkdtempSync("/dev/shm/inplace-");
     try {
       const a = downloaded(64 * 1024, shm);
+      expect(mayTryOn(statSync(shm).dev)).toBe(true);
       await expect(writeZipInPlace(a.first, [], { guard: free })).rejects.toBeInstanceOf(InPlaceRefused);
       expect(readFileSync(a.first.path).equals(a.bytes)).toBe(true);
+      // that file system is not tried again; this one still is
+      expect(mayTryOn(statSync(shm).dev)).toBe(false);
+      expect(mayTryOn(statSync(dir).dev)).toBe(true);
     } finally {
       rmSync(shm, { recursive: true, force: true });
     }

@@ -49,6 +49,12 @@ export interface InPlaceFirst {
   crc32: number;
 }
 
+/** File systems (device numbers) found unable to insert a range: their files are not tried again. */
+const unable = new Set<number>();
+
+/** Whether a file on device `dev` may be tried (false once one there was refused by the file system). */
+export const mayTryOn = (dev: number) => !unable.has(dev);
+
 /** The file cannot become the archive; nothing in it was changed (build a new archive instead). */
 export class InPlaceRefused extends Error {
   override name = "InPlaceRefused";
@@ -140,7 +146,10 @@ export async function writeZipInPlace(first: InPlaceFirst, rest: ZipSource[], op
     try {
       insertAtStart(fh.fd, IN_PLACE_GAP);
     } catch (err) {
-      if (err instanceof RangesUnsupported) throw new InPlaceRefused(err.message);
+      if (err instanceof RangesUnsupported) {
+        unable.add(st.dev);
+        throw new InPlaceRefused(err.message);
+      }
       throw err;
     }
     writeAllSync(fh.fd, tail.header, 0);

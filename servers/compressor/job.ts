@@ -28,7 +28,7 @@ import { Progress } from "./progress.ts";
 import type { JobRecord, FinishedJobs } from "../shared/finishedjobs.ts";
 import { manifestEntries } from "./manifest.ts";
 import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES, type WriteOptions, type WrittenEntry, type ZipSource } from "./zipwriter.ts";
-import { IN_PLACE_MIN_BYTES, IN_PLACE_TAIL_MAX, InPlaceRefused, restoreInPlace, writeZipInPlace, type InPlaceFirst } from "./inplace.ts";
+import { IN_PLACE_MIN_BYTES, IN_PLACE_TAIL_MAX, InPlaceRefused, mayTryOn, restoreInPlace, writeZipInPlace, type InPlaceFirst } from "./inplace.ts";
 import { methodFor, SAMPLE_BYTES } from "./method.ts";
 
 export interface JobDeps {
@@ -90,7 +90,8 @@ async function sources(dir: string, outcomes: FileOutcome[], log: Logger, restor
  * The job's first file, if its archive can be made of that file itself
  * (inplace.ts): big, stored, its CRC-32 known, owned by this user (it is
  * made world-readable), on ARCHIVES_DIR's file system (it is hard-linked
- * there), and the rest of the archive small enough to build in memory.
+ * there) if that one can insert a range (not known to refuse), and the rest
+ * of the archive small enough to build in memory.
  */
 async function inPlaceCandidate(deps: JobDeps, files: Source[]): Promise<InPlaceFirst | null> {
   const first = files[0];
@@ -99,7 +100,7 @@ async function inPlaceCandidate(deps: JobDeps, files: Source[]): Promise<InPlace
   if (estimateZipBytes(files.slice(1)) > IN_PLACE_TAIL_MAX) return null;
   const [st, dest] = await Promise.all([stat(first.path), stat(deps.config.ARCHIVES_DIR)]);
   const uid = process.getuid?.();
-  if (st.dev !== dest.dev || st.size !== first.bytes || (uid !== 0 && st.uid !== uid)) return null;
+  if (st.dev !== dest.dev || !mayTryOn(st.dev) || st.size !== first.bytes || (uid !== 0 && st.uid !== uid)) return null;
   const fh = await open(first.path, "r");
   try {
     const sample = new Uint8Array(SAMPLE_BYTES);
