@@ -17,6 +17,13 @@ const FALLOC_FL_INSERT_RANGE = 0x20;
 /** The file system (or platform) cannot insert or collapse a range of this file. */
 export class RangesUnsupported extends Error {
   override name = "RangesUnsupported";
+  constructor(message: string, readonly errno: number) {
+    super(message);
+  }
+  /** The file system (or platform) never can, as against a passing failure (ENOSPC, EIO): its other files need not be tried. */
+  get never(): boolean {
+    return [-1, 22 /* EINVAL: block size */, 38 /* ENOSYS */, 95 /* EOPNOTSUPP */].includes(this.errno);
+  }
 }
 
 type Libc = {
@@ -61,8 +68,8 @@ export function insertAtStart(fd: number, length: number): void {
   // A failed insert changes nothing (EOPNOTSUPP on another file system, EINVAL for a length
   // off the block size, ENOSPC for the extent tree...): whatever errno says, the caller copies.
   const errno = fallocate(fd, FALLOC_FL_INSERT_RANGE, length);
-  if (errno === -1) throw new RangesUnsupported("fallocate(2) is not reachable through libc here");
-  if (errno !== 0) throw new RangesUnsupported(`cannot insert a range at the start of the file here (fallocate errno ${errno})`);
+  if (errno === -1) throw new RangesUnsupported("fallocate(2) is not reachable through libc here", errno);
+  if (errno !== 0) throw new RangesUnsupported(`cannot insert a range at the start of the file here (fallocate errno ${errno})`, errno);
 }
 
 /** Removes the first `length` bytes of the open file `fd` (the inverse of `insertAtStart`). */

@@ -120,10 +120,11 @@ export async function writeZipInPlace(first: InPlaceFirst, rest: ZipSource[], op
   const room = limit - IN_PLACE_GAP - first.size;
   if (room <= 0) throw new ArchiveTooLarge(`the archive would exceed ${limit} bytes (zip64 is not supported)`);
   const fh = await open(first.path, "r+").catch((err) => Promise.reject(new InPlaceRefused(`cannot open the file for writing: ${err}`)));
-  const writer = new EntryWriter(rest, opts);
+  let writer: EntryWriter | null = null;
   try {
     const st = await fh.stat();
     if (!st.isFile() || st.size !== first.size || st.nlink !== 1) throw new InPlaceRefused("the file is not as it was downloaded");
+    writer = new EntryWriter(rest, opts);
     const tail = new TailSink(first.size, Math.min(room, IN_PLACE_TAIL_MAX), () =>
       room <= IN_PLACE_TAIL_MAX ? new ArchiveTooLarge(`the archive would exceed ${limit} bytes (zip64 is not supported)`) : new InPlaceRefused("the other entries are too big to hold in memory"),
     );
@@ -147,7 +148,7 @@ export async function writeZipInPlace(first: InPlaceFirst, rest: ZipSource[], op
       insertAtStart(fh.fd, IN_PLACE_GAP);
     } catch (err) {
       if (err instanceof RangesUnsupported) {
-        unable.add(st.dev);
+        if (err.never) unable.add(st.dev);
         throw new InPlaceRefused(err.message);
       }
       throw err;
@@ -157,7 +158,7 @@ export async function writeZipInPlace(first: InPlaceFirst, rest: ZipSource[], op
     await fh.datasync();
     return { bytes: IN_PLACE_GAP + first.size + after.length, entries };
   } finally {
-    await writer.close();
+    await writer?.close();
     await fh.close();
   }
 }
