@@ -14,7 +14,7 @@ import { dlopen, FFIType, read } from "bun:ffi";
 const FALLOC_FL_COLLAPSE_RANGE = 0x08;
 const FALLOC_FL_INSERT_RANGE = 0x20;
 
-/** The file system (or platform) cannot insert or collapse a range of this file. */
+/** An insert was not done, and the file is as it was: this file system (or platform) cannot, or it failed this once (`never` tells). */
 export class RangesUnsupported extends Error {
   override name = "RangesUnsupported";
   constructor(message: string, readonly errno: number) {
