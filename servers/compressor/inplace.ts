@@ -24,9 +24,8 @@
 import { open } from "node:fs/promises";
 import { writeSync } from "node:fs";
 import { Zip, type ZipInputFile } from "fflate";
-import { ArchiveTooLarge } from "./errors.ts";
 import { collapseAtStart, insertAtStart, RangesUnsupported } from "./fileranges.ts";
-import { dosSafe, EntryWriter, ZIP32_LIMIT, ZIP32_MAX_ENTRIES, type Counter, type EntrySink, type WriteOptions, type WrittenEntry, type ZipSource } from "./zipwriter.ts";
+import { checkEntries, dosSafe, EntryWriter, tooLarge, ZIP32_LIMIT, type Counter, type EntrySink, type WriteOptions, type WrittenEntry, type ZipSource } from "./zipwriter.ts";
 
 /** Bytes opened at the start of the file for the first entry's local header (a multiple of the block size). */
 export const IN_PLACE_GAP = 4096;
@@ -81,8 +80,9 @@ class TailSink implements EntrySink {
     if (this.error) throw this.error;
     if (this.length > this.max) throw this.limitMessage();
   }
-  bytes(): Uint8Array {
-    return Buffer.concat(this.chunks);
+  /** Writes what it holds (after the header) to `fd` from `position` on, synchronously. */
+  writeSync(fd: number, position: number): void {
+    for (const chunk of this.chunks) writeAllSync(fd, chunk, position), (position += chunk.length);
   }
 }
 
@@ -115,10 +115,10 @@ function writeAllSync(fd: number, data: Uint8Array, position: number): void {
  * awaited right before the file changes and throws to stop it.
  */
 export async function writeZipInPlace(first: InPlaceFirst, rest: ZipSource[], opts: WriteOptions & { guard: () => Promise<void> }): Promise<{ bytes: number; entries: WrittenEntry[] }> {
-  if (rest.length + 1 > ZIP32_MAX_ENTRIES) throw new ArchiveTooLarge(`${rest.length + 1} entries is more than a zip without zip64 holds`);
+  checkEntries(rest.length + 1);
   const limit = opts.limit ?? ZIP32_LIMIT;
   const room = limit - IN_PLACE_GAP - first.size;
-  if (room <= 0) throw new ArchiveTooLarge(`the archive would exceed ${limit} bytes (zip64 is not supported)`);
+  if (room <= 0) throw tooLarge(limit);
   const fh = await open(first.path, "r+").catch((err) => Promise.reject(new InPlaceRefused(`cannot open the file for writing: ${err}`)));
   let writer: EntryWriter | null = null;
   try {
@@ -126,7 +126,7 @@ export async function writeZipInPlace(first: InPlaceFirst, rest: ZipSource[], op
     if (!st.isFile() || st.size !== first.size || st.nlink !== 1) throw new InPlaceRefused("the file is not as it was downloaded");
     writer = new EntryWriter(rest, opts);
     const tail = new TailSink(first.size, Math.min(room, IN_PLACE_TAIL_MAX), () =>
-      room <= IN_PLACE_TAIL_MAX ? new ArchiveTooLarge(`the archive would exceed ${limit} bytes (zip64 is not supported)`) : new InPlaceRefused("the other entries are too big to hold in memory"),
+      room <= IN_PLACE_TAIL_MAX ? tooLarge(limit) : new InPlaceRefused("the other entries are too big to hold in memory"),
     );
     const zip = new Zip(tail.accept);
     const file: ZipInputFile = { filename: first.name, size: first.size, crc: first.crc32, compression: 0, mtime: dosSafe(st.mtime), extra: padding(first.name) };
@@ -139,7 +139,6 @@ export async function writeZipInPlace(first: InPlaceFirst, rest: ZipSource[], op
     zip.end();
     await tail.flush();
     if (tail.header?.length !== IN_PLACE_GAP) throw new Error("the first entry's local header is not the size of the gap");
-    const after = tail.bytes();
     // The downloaded bytes reach the disk off this thread: the insert below (on it) then finds little to write.
     await fh.datasync();
     await opts.guard();
@@ -154,9 +153,9 @@ export async function writeZipInPlace(first: InPlaceFirst, rest: ZipSource[], op
       throw err;
     }
     writeAllSync(fh.fd, tail.header, 0);
-    writeAllSync(fh.fd, after, IN_PLACE_GAP + first.size);
+    tail.writeSync(fh.fd, IN_PLACE_GAP + first.size);
     await fh.datasync();
-    return { bytes: IN_PLACE_GAP + first.size + after.length, entries };
+    return { bytes: IN_PLACE_GAP + first.size + tail.length, entries };
   } finally {
     await writer?.close();
     await fh.close();

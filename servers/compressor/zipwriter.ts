@@ -24,6 +24,13 @@ import { ArchiveTooLarge } from "./errors.ts";
 /** Largest zip without zip64: every offset and size must fit in 32 bits. */
 export const ZIP32_LIMIT = 0xffff_ffff;
 export const ZIP32_MAX_ENTRIES = 0xffff;
+
+/** The archive would be past `limit` bytes. */
+export const tooLarge = (limit: number) => new ArchiveTooLarge(`the archive would exceed ${limit} bytes (zip64 is not supported)`);
+/** Throws `ArchiveTooLarge` if `entries` entries are more than a zip without zip64 holds. */
+export function checkEntries(entries: number): void {
+  if (entries > ZIP32_MAX_ENTRIES) throw new ArchiveTooLarge(`${entries} entries is more than a zip without zip64 holds`);
+}
 const CHUNK = 1024 * 1024;
 /** Bytes written between two background datasyncs (Sink.writeBack). */
 const EARLY_SYNC = 32 * 1024 * 1024;
@@ -81,7 +88,7 @@ class Sink implements EntrySink {
     if (this.error) throw this.error;
     for (const chunk of this.pending.splice(0)) {
       this.bytes += chunk.length;
-      if (this.bytes > this.limit) throw new ArchiveTooLarge(`the archive would exceed ${this.limit} bytes (zip64 is not supported)`);
+      if (this.bytes > this.limit) throw tooLarge(this.limit);
       for (let off = 0; off < chunk.length; ) off += (await this.out.write(chunk, off, chunk.length - off)).bytesWritten;
       this.writeBack();
     }
@@ -268,7 +275,7 @@ async function addEntry(zip: Zip, sink: EntrySink, r: Ready, pool: Deflater, opt
  * the caller to remove.
  */
 export async function writeZip(outPath: string, sources: ZipSource[], opts: WriteOptions = {}): Promise<{ bytes: number; entries: WrittenEntry[] }> {
-  if (sources.length > ZIP32_MAX_ENTRIES) throw new ArchiveTooLarge(`${sources.length} entries is more than a zip without zip64 holds`);
+  checkEntries(sources.length);
   const out = await open(outPath, "wx", 0o644);
   const writer = new EntryWriter(sources, opts);
   const sink = new Sink(out, opts.limit ?? ZIP32_LIMIT);
