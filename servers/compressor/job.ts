@@ -29,7 +29,7 @@ import type { JobRecord, FinishedJobs } from "../shared/finishedjobs.ts";
 import { manifestEntries } from "./manifest.ts";
 import { writeZip, ZIP32_LIMIT, ZIP32_MAX_ENTRIES, type WriteOptions, type WrittenEntry, type ZipSource } from "./zipwriter.ts";
 import { IN_PLACE_MIN_BYTES, IN_PLACE_TAIL_MAX, InPlaceRefused, mayTryOn, restoreInPlace, writeZipInPlace, type InPlaceFirst } from "./inplace.ts";
-import { methodFor, SAMPLE_BYTES } from "./method.ts";
+import { methodByName, methodFor, SAMPLE_BYTES } from "./method.ts";
 
 export interface JobDeps {
   config: Pick<Config, "DOWNLOADS_DIR" | "ARCHIVES_DIR" | "PUBLIC_URL" | "LINK_TTL_SECONDS" | "MAX_LINK_TTL_SECONDS">;
@@ -53,6 +53,7 @@ export interface JobDeps {
 
 export type JobResult = "ready" | "failed" | "cancelled" | "already-finished" | "incomplete";
 
+const KEPT_ARCHIVE = "the job's archive was in place already (an earlier attempt stopped before recording it); it is kept";
 const TOO_BIG = "the files are too big for one archive (a zip without zip64 holds at most 4 GiB)";
 const isDiskFull = (err: unknown) => ["ENOSPC", "EDQUOT"].includes(String((err as { code?: unknown })?.code));
 
@@ -101,15 +102,21 @@ async function inPlaceCandidate(deps: JobDeps, files: Source[]): Promise<InPlace
   const [st, dest] = await Promise.all([stat(first.path), stat(deps.config.ARCHIVES_DIR)]);
   const uid = process.getuid?.();
   if (st.dev !== dest.dev || !mayTryOn(st.dev) || st.size !== first.bytes || (uid !== 0 && st.uid !== uid)) return null;
-  const fh = await open(first.path, "r");
+  // the name decides if it can; else, like the zip writer, a sample of the start
+  if (methodByName(first.name) === null && methodFor(first.name, await sample(first.path)) !== "store") return null;
+  return { name: first.name, path: first.path, size: first.bytes, crc32: first.crc32 >>> 0 };
+}
+
+/** The first SAMPLE_BYTES of the file at `path` (fewer if it is shorter). */
+async function sample(path: string): Promise<Uint8Array<ArrayBuffer>> {
+  const fh = await open(path, "r");
   try {
-    const sample = new Uint8Array(SAMPLE_BYTES);
-    const { bytesRead } = await fh.read(sample, 0, SAMPLE_BYTES, 0);
-    if (methodFor(first.name, sample.subarray(0, bytesRead)) !== "store") return null;
+    const buf = new Uint8Array(SAMPLE_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, SAMPLE_BYTES, 0);
+    return buf.subarray(0, bytesRead);
   } finally {
     await fh.close();
   }
-  return { name: first.name, path: first.path, size: first.bytes, crc32: first.crc32 >>> 0 };
 }
 
 /** Sends the record's final events (100 % then the link, or the failure). */
@@ -236,7 +243,7 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
   // whole (fsynced before it was linked there) and stays; the job's files may be gone with it.
   const existing = await stat(archiveFile(deps.config.ARCHIVES_DIR, archiveUri(folder, jobId))).catch(() => null);
   if (existing) {
-    deps.log.warn("the job's archive was in place already (an earlier attempt stopped before recording it); it is kept", { jobId });
+    deps.log.warn(KEPT_ARCHIVE, { jobId });
     return ready(deps, jobId, outcomes, { bytes: existing.size, entries: outcomes.filter((o) => o.state === "done").length }, null);
   }
   const files = await sources(dir, outcomes, deps.log, true);
@@ -275,7 +282,7 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
   // just before): a compressor that took the job over could have put that file back meanwhile.
   if (built.inPlace) await stillOurs(deps, jobId, owner);
   const placed = await publishArchive(deps.config, built.path, folder, jobId);
-  if (placed.existed) deps.log.warn("the job's archive was in place already (an earlier attempt stopped before recording it); it is kept", { jobId });
+  if (placed.existed) deps.log.warn(KEPT_ARCHIVE, { jobId });
   deps.log.info("archive ready", { jobId, entries: files.length, bytes: placed.bytes, input: total, inPlace: built.inPlace });
   return ready(deps, jobId, outcomes, { bytes: placed.bytes, entries: files.length }, progress);
 }
