@@ -95,9 +95,9 @@ try {
     baseline: { work: `${BENCH}/work`, outDir, origin: server.origin, secret: randomBytes(24).toString("base64url") },
   };
 
-  say("warming up...");
-  await warmUp(ctx, corpora.get("photos")!);
   for (const n of args.corpora.filter((n) => n !== "big")) {
+    say(`warming up for ${n}...`);
+    await warmUp(ctx, corpora.get(n)!);
     say(`corpus ${n}:`);
     results.corpora.push(await measureCorpus(ctx, corpora.get(n)!, args.rounds));
   }
