@@ -136,7 +136,7 @@ async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f:
       // Other files of this job may finish meanwhile: re-check the job's budget as we go.
       budget: { every: CHECK_EVERY, check: (n) => checkBudget(c, dir, req.index, n) },
     });
-    progress.update(w.bytes, true);
+    // no "downloading" event with every byte: the file's final event ("done", all its bytes) follows in a moment
     const file = dataFileName(req.index, f.name!, f.dl);
     await commitWithin(c, dir, req.index, w.bytes, () => rename(f.tmp, `${dir}/${file}`).catch((err) => Promise.reject(diskFailure(err))));
     return { index: req.index, total: req.total, ...ttlOf(req), url: req.url, state: "done", name: f.name, file, bytes: w.bytes, crc32: w.crc32, sha256: w.sha256.digest("hex"), error: null };

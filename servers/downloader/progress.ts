@@ -1,10 +1,12 @@
 /**
  * @module progress
  * The file events of one download. "downloading" events are throttled to
- * one per interval (the first and the last always go out) and are sent
- * without waiting for the broker, so they never slow the stream; the final
- * "done"/"failed" event is built from the outcome and is published
- * persistently, awaited, by the worker.
+ * one per interval (the first, once the answer's name and size are known,
+ * always goes out) and are sent without waiting for the broker, so they
+ * never slow the stream; the final "done"/"failed" event, built from the
+ * outcome and published persistently (awaited) by the worker, says the
+ * last byte count: a file whose body came within one interval has two
+ * events, its first and its final one.
  */
 import type { FileOutcome } from "../shared/jobfiles.ts";
 import type { DownloadRequest, FileEvent, RetryNote } from "../shared/messages.ts";
