@@ -24,7 +24,7 @@ import { JobBusy } from "./errors.ts";
 import type { JobResult } from "./job.ts";
 
 /** Jobs compressed at once. */
-const PREFETCH = 2;
+const PREFETCH = 4;
 /** Attempts at one job before it fails for good. */
 export const MAX_ATTEMPTS = 3;
 /** Bounds of the wait before a busy job's request is tried again (about when the other claim's lease runs out). */
