@@ -50,7 +50,7 @@ export async function stopBenchStack(config: Config): Promise<void> {
 /**
  * Restarts the processes that publish progress (downloader, compressor) with
  * `PROGRESS_INTERVAL_MS = intervalMs`: a huge value leaves only each file's
- * first and last event.
+ * final event (and the archive's first and last).
  */
 export async function restartWithInterval(config: Config, intervalMs: number): Promise<void> {
   const c: Config = { ...config, PROGRESS_INTERVAL_MS: intervalMs };

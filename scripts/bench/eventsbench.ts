@@ -3,7 +3,7 @@
  * Do progress events cost throughput? The same jobs with the publishers
  * (downloader, compressor) restarted in three modes: "on" (the configured
  * PROGRESS_INTERVAL_MS, default 100), "off" (a one-day interval: only each
- * file's first and last event) and "unthrottled" (0: an event per chunk,
+ * file's final event, and the archive's first and last) and "unthrottled" (0: an event per chunk,
  * the worst case the throttle exists to avoid). Modes rotate from round to
  * round so that drift cancels; each block records time to link, events per
  * job and the stack's CPU per job (steadier than wall time on a busy box).

@@ -75,7 +75,7 @@ function eventsTable(evs: EventsResult[]): string {
     return [e.corpus, `${mode} (${e.intervals[mode]} ms)`, span(m.linkMs), mode === "off" ? "–" : vs(m.linkMs, off.linkMs), median(m.events), `${s(median(m.cpuMs))}`, mode === "off" ? "–" : vs(m.cpuMs, off.cpuMs)];
   }));
   return [
-    `Modes: PROGRESS_INTERVAL_MS as configured (on), one day (off: each file sends only its first and last event), 0 (unthrottled). Downloader and compressor are restarted when the mode changes; the order of modes rotates each round; ${evs.map((e) => `${e.repeats} ${e.corpus}`).join(" and ")} jobs per mode and round. CPU is the whole stack's (broker included) per job.`,
+    `Modes: PROGRESS_INTERVAL_MS as configured (on), one day (off: each file sends only its final event), 0 (unthrottled). Downloader and compressor are restarted when the mode changes; the order of modes rotates each round; ${evs.map((e) => `${e.repeats} ${e.corpus}`).join(" and ")} jobs per mode and round. CPU is the whole stack's (broker included) per job.`,
     "",
     table(["corpus", "mode (interval)", "to link, s: median (min–max)", "vs off", "events per job", "stack CPU per job, s", "vs off"], rows),
   ].join("\n");

@@ -81,7 +81,7 @@ const config: DownloadConfig = {
   RETRY_AFTER_MAX_SECONDS: 1,
 };
 
-async function get(url: string, opts: { config?: Partial<DownloadConfig>; resolver?: Resolver; ca?: string; dir?: string; index?: number; prepare?: (dir: string) => void } = {}) {
+async function get(url: string, opts: { config?: Partial<DownloadConfig>; resolver?: Resolver; ca?: string; dir?: string; index?: number; prepare?: (dir: string) => void; onEvent?: (e: FileEvent) => void } = {}) {
   const dir = opts.dir ?? mkdtempSync(`${tmpdir()}/dl-test-`);
   if (!opts.dir) dirs.push(dir);
   await ensureJobDir(dir);
@@ -90,7 +90,7 @@ async function get(url: string, opts: { config?: Partial<DownloadConfig>; resolv
   const deps: DownloadDeps = {
     config: { ...config, ...opts.config },
     resolver: opts.resolver ?? (async () => []),
-    publish: async (ev) => void events.push(ev),
+    publish: async (ev) => void (events.push(ev), opts.onEvent?.(ev)),
     ca: opts.ca,
   };
   const req: DownloadRequest = { v: 1, jobId: newId(), index: opts.index ?? 0, total: 5, url };
@@ -115,8 +115,7 @@ describe("downloading", () => {
     expect(outcome.file).toMatch(/^007-\d+x[0-9a-f]{10}-photo\.jpg$/); // named after this download: no other download writes it
     expect(outcome.crc32).toBe(crc32(BODY));
     expect(new Uint8Array(readFileSync(`${dir}/${outcome.file}`))).toEqual(BODY);
-    expect(events[0]).toMatchObject({ state: "downloading", bytes: 0, size: BODY.length, name: "photo.jpg", index: 7 });
-    expect(events.every((e) => e.state === "downloading" && e.bytes < BODY.length)).toBe(true); // every byte: the final event's (the worker's)
+    expect(events).toEqual([]); // done within one interval: its final event (the worker's) is all it says
   });
 
   test("the name comes from Content-Disposition, sanitised", async () => {
@@ -140,11 +139,40 @@ describe("downloading", () => {
     expect(outcome).toMatchObject({ state: "done", bytes: 0, crc32: 0 });
   });
 
-  test("throttling: within one interval only the first event goes out (the final one says the rest); without one, every read has its event", async () => {
+  test("a download that outlasts one interval says so then, with its name, and at most once per interval after", async () => {
+    // 20 chunks 10 ms apart: about 200 ms, so about 3 events at one per 50 ms
+    routes.set("/slow.jpg", () => new Response(slowStream(20, 10), { headers: { "content-length": "200", "content-type": "image/jpeg" } }));
+    const { outcome, events } = await get(`${base}/slow.jpg`, { index: 3 });
+    expect(outcome).toMatchObject({ state: "done", bytes: 200 });
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(events.length).toBeLessThanOrEqual(6);
+    expect(events.every((e) => e.state === "downloading" && e.name === "slow.jpg" && e.index === 3 && e.bytes < 200)).toBe(true);
+    expect([...events].map((e) => e.bytes).sort((a, b) => a - b)).toEqual(events.map((e) => e.bytes));
+  });
+
+  test("a stalled answer says so after one interval, though no more bytes came", async () => {
+    let go!: () => void;
+    const held = new Promise<void>((r) => (go = r));
+    let sent = 0;
+    routes.set("/stall.bin", () => new Response(new ReadableStream<Uint8Array>({
+      async pull(c) {
+        if (sent++ === 0) return c.enqueue(new Uint8Array(1)); // the headers go out with a first byte
+        await held;
+        c.enqueue(new Uint8Array(4));
+        c.close();
+      },
+    }), { headers: { "content-length": "5" } }));
+    const { outcome, events } = await get(`${base}/stall.bin`, { onEvent: () => go() });
+    expect(outcome).toMatchObject({ state: "done", bytes: 5 });
+    expect(events[0]).toMatchObject({ state: "downloading", name: "stall.bin" });
+    expect(events[0]!.bytes).toBeLessThanOrEqual(1);
+  });
+
+  test("throttling: a download within one interval sends no event of its own (its final one says all); without an interval, every read has its event", async () => {
     routes.set("/slow.bin", () => new Response(slowStream(20, 10), { headers: { "content-length": "200" } }));
     const quiet = await get(`${base}/slow.bin`, { config: { PROGRESS_INTERVAL_MS: 3_600_000 } });
     expect(quiet.outcome.bytes).toBe(200);
-    expect(quiet.events.map((e) => e.bytes)).toEqual([0]);
+    expect(quiet.events).toEqual([]);
     const every = (await get(`${base}/slow.bin`, { config: { PROGRESS_INTERVAL_MS: 0 } })).events.map((e) => e.bytes);
     expect(every.length).toBeGreaterThan(2); // the 20 chunks come 10 ms apart, so in more than one read
     expect([every[0], every.at(-1)]).toEqual([0, 200]);

@@ -125,7 +125,7 @@ async function attempt(req: DownloadRequest, dir: string, deps: DownloadDeps, f:
       await res.body?.cancel().catch(() => {});
       throw new DownloadFailed(`${limit.message} (${formatLimit(f.size)})`);
     }
-    progress.update(f.written.bytes, true);
+    progress.begin(f.written.bytes);
     const w = await saveBody(res.body, f.tmp, {
       watchdog,
       idleTimeoutMs: c.IDLE_TIMEOUT_MS,
@@ -202,6 +202,7 @@ export async function downloadFile(req: DownloadRequest, dir: string, deps: Down
     const error = n === 1 ? err.message : `${err.message} (after ${n} attempts${before && before !== err.message ? `; before that: ${before}` : ""})`;
     return failedOutcome(req, error, f.name, progress.bytes);
   } finally {
+    progress.end();
     clearTimeout(timer);
     await clearing;
   }

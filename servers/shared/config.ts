@@ -88,7 +88,7 @@ const spec = {
   DOWNLOAD_DEADLINE_MS: { kind: "int", def: "900000", doc: "overall time one file may take", min: 1 },
   DOWNLOAD_RETRY_BASE_MS: { kind: "int", def: "1000", doc: "the first retry waits about this long (between half and all of it), each next one twice as long", min: 0 },
   RETRY_AFTER_MAX_SECONDS: { kind: "int", def: "60", doc: "the longest `Retry-After` of a source that is honoured", min: 0 },
-  PROGRESS_INTERVAL_MS: { kind: "int", def: "100", doc: "least time between two progress events of one file (first and last always sent)", min: 0 },
+  PROGRESS_INTERVAL_MS: { kind: "int", def: "100", doc: "least time between two progress events of one file; a file that is done within it sends only its final event", min: 0 },
   MAX_BODY_BYTES: { kind: "int", def: "262144", doc: "largest POST /jobs body", min: 1 },
   BODY_TIMEOUT_MS: { kind: "int", def: "10000", doc: "time a POST /jobs body may take to arrive in full; slower: `408`", min: 1 },
   HTTP_IDLE_TIMEOUT_SECONDS: { kind: "int", def: "30", doc: "the web server closes a connection that is idle, or a request that is stalled, this long (at most 255; event streams are exempt)", min: 1 },
