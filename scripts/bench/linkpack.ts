@@ -11,7 +11,7 @@ import { curlDiscard } from "./exec.ts";
 
 /** Milliseconds spent in each phase of one job, from the servers' event timestamps. */
 export interface Phases {
-  /** POST /jobs sent → first file event (web + broker + downloader pick-up) */
+  /** POST /jobs sent → the first file's download began (web + broker + downloader pick-up): its first event, or the start its final event carries */
   queue: number;
   /** first file event → last file finished */
   download: number;
@@ -48,7 +48,7 @@ export async function submit(web: string, urls: string[]): Promise<string> {
 /** Phase timings from a job's events (server clocks, same machine). */
 export function phases(sentEpoch: number, evs: JobEvent[]): Phases {
   const at = (p: (e: JobEvent) => boolean) => evs.filter(p).map((e) => e.at);
-  const files = at((e) => e.type === "file");
+  const files = evs.filter((e): e is FileEvent => e.type === "file").map((e) => e.started ?? e.at);
   const finished = at((e) => e.type === "file" && ((e as FileEvent).state === "done" || (e as FileEvent).state === "failed"));
   const compress = at((e) => e.type === "compress");
   const link = at((e) => e.type === "link");

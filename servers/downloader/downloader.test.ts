@@ -76,6 +76,11 @@ describe("downloader through the stack", () => {
       const own = files(events).filter((e) => e.index === i);
       expect(own.at(-1)!.state).toBe("done");
       expect(own.filter((e) => e.state === "downloading").every((e) => e.size === p.bytes.length && e.name === p.name)).toBe(true);
+      // the final event says when the download began (a small file may have sent no event before it)
+      const last = own.at(-1)!;
+      expect(last.started).toBeNumber();
+      expect(last.started!).toBeLessThanOrEqual(last.at);
+      expect(last.started!).toBeGreaterThan(last.at - 30_000);
     }
     // the job was handed to the compressor, and its events come after every file's final event
     await until("the compressor's result", () => events.some((e) => e.type === "link" || e.type === "failed"), 30_000);

@@ -83,8 +83,8 @@ export class FileProgress {
   }
 }
 
-/** The final event of a file, from its outcome (with its SHA-256 when done). */
-export function finalEvent(req: DownloadRequest, o: FileOutcome): FileEvent {
+/** The final event of a file, from its outcome (with its SHA-256 when done, and when its download began if known). */
+export function finalEvent(req: DownloadRequest, o: FileOutcome, started?: number): FileEvent {
   return {
     ...base(req),
     name: o.name,
@@ -94,5 +94,6 @@ export function finalEvent(req: DownloadRequest, o: FileOutcome): FileEvent {
     error: o.error,
     at: Date.now(),
     sha256: o.sha256 ?? null,
+    ...(started === undefined ? {} : { started }),
   };
 }

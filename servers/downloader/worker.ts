@@ -63,6 +63,7 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
     return null;
   }
   let outcome = recorded;
+  let began: number | undefined; // when this download began (its slot was free), for the final event
   if (outcome) log.info("already downloaded (redelivery); not fetching again", { job: req.jobId, index: req.index, state: outcome.state });
   else {
     await disk("cannot create the job folder", () => ensureJobDir(dir));
@@ -71,7 +72,7 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
     const cancel = deps.cancels?.watch(req.jobId);
     const stop = cancel ? (signal ? AbortSignal.any([signal, cancel.signal]) : cancel.signal) : signal;
     try {
-      outcome = await deps.scheduler.run(req.jobId, hostKey(req.url), (slot) => downloadFile(req, dir, deps, { signal: stop, slot }), stop);
+      outcome = await deps.scheduler.run(req.jobId, hostKey(req.url), (slot) => ((began = Date.now()), downloadFile(req, dir, deps, { signal: stop, slot })), stop);
     } catch (err) {
       if (!(err instanceof JobCancelled)) throw err;
       log.info("job cancelled; dropping its download", { job: req.jobId, index: req.index });
@@ -97,7 +98,7 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
     if (outcome.state === "done") log.info("downloaded", { ...fields, name: outcome.name });
     else log.info("download failed", { ...fields, url: req.url.slice(0, 200), error: outcome.error });
   }
-  await announce(req, outcome, deps, signal);
+  await announce(req, outcome, deps, signal, began);
   return outcome;
 }
 
@@ -107,9 +108,9 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
  * or in another downloader, is the last to be out), so no compression event
  * comes before a file's last event.
  */
-async function announce(req: DownloadRequest, outcome: FileOutcome, deps: WorkerDeps, signal?: AbortSignal): Promise<void> {
+async function announce(req: DownloadRequest, outcome: FileOutcome, deps: WorkerDeps, signal?: AbortSignal, began?: number): Promise<void> {
   const dir = jobDir(deps.config, req.jobId);
-  await deps.publish(finalEvent(req, outcome), true);
+  await deps.publish(finalEvent(req, outcome, began), true);
   await disk("cannot note the file's final event", () => markSent(dir, req.index));
   if (await allSent(dir, req.total)) await deps.compressor.notify(req.jobId, req.total, signal);
 }

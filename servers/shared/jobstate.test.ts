@@ -24,6 +24,14 @@ test("events move a job forward, never back", () => {
   expect(applyEvent(j, { v: 1, type: "failed", jobId: id, error: "x", at: 5 }).state).toBe("ready");
 });
 
+test("a file's start is its first event's, or the start its final event carries when it sent no other", () => {
+  const j = newJob(id, ["https://a/1", "https://a/2"]);
+  const quick = applyEvent(j, { ...file(0, "done", 10, 50), started: 20 });
+  expect(quick.files[0]).toMatchObject({ state: "done", started_at: 20, updated_at: 50 });
+  const slow = applyEvent(applyEvent(j, file(1, "downloading", 5, 30)), { ...file(1, "done", 10, 60), started: 10 });
+  expect(slow.files[1]).toMatchObject({ state: "done", started_at: 30, updated_at: 60 });
+});
+
 test("another job's event changes nothing", () => {
   const j = newJob(id, ["https://a/1"]);
   expect(applyEvent(j, { ...file(0, "done", 1), jobId: "b".repeat(32) })).toBe(j);

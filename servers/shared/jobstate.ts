@@ -79,7 +79,7 @@ export function applyEvent(job: JobView, ev: JobEvent): JobView {
         bytes: Math.max(f.bytes, ev.bytes),
         total: ev.size ?? f.total,
         error: ev.error,
-        started_at: f.started_at ?? ev.at,
+        started_at: f.started_at ?? ev.started ?? ev.at,
         updated_at: ev.at,
         retry: ev.state === "downloading" ? (ev.retry ?? null) : null,
         sha256: ev.sha256 ?? f.sha256 ?? null,

@@ -28,6 +28,8 @@ export interface FileEvent {
   retry?: RetryNote | null;
   /** SHA-256 of the file (hex), on its "done" event */
   sha256?: string | null;
+  /** on a final event: when its download began (epoch ms), which a file done within one progress interval sent no event for */
+  started?: number;
 }
 export interface CompressEvent { v: 1; type: "compress"; jobId: string; percent: number; at: number }
 export interface LinkEvent { v: 1; type: "link"; jobId: string; link: string; expiresAt: string; bytes: number; entries: number; at: number }
@@ -111,6 +113,7 @@ export function parseProgressEvent(buf: Buffer | string): ProgressEvent {
         name: o.name == null ? null : str(o, "name"), state, bytes: int(o, "bytes"),
         size: o.size == null ? null : int(o, "size"), error: o.error == null ? null : str(o, "error"), at: int(o, "at"),
         retry: o.retry == null ? null : retryNote(o.retry), sha256: o.sha256 == null ? null : sha256(o),
+        ...(o.started == null ? {} : { started: int(o, "started") }),
       };
     }
     case "compress":
