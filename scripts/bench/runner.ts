@@ -40,12 +40,14 @@ export const baselinesFor = (c: Corpus): BaselineKind[] => (c.name === "big" ? [
 
 /**
  * Untimed jobs of each corpus before its section. A server that has run for
- * a while has its hot code compiled by the JIT; a fresh one takes a few jobs
- * to get there (here the first photos jobs took 0.18–0.30 s, the ones after
- * the fifth 0.10–0.13 s), and the baselines are native programs with nothing
- * to warm up. So linkpack is measured warm, as it runs for its users.
+ * a while has its hot code compiled by the JIT's top tiers; a fresh one takes
+ * dozens of jobs to get there (here the first photos jobs took 0.18–0.30 s,
+ * the ones after the fifth 0.10–0.13 s, and rounds after 20 warm-up jobs
+ * still went from 0.11 to 0.09 s), and the baselines are native programs
+ * with nothing to warm up. So linkpack is measured warm, as it runs for its
+ * users.
  */
-export const WARM_UP_JOBS: Record<Corpus["name"], number> = { photos: 20, text: 8, big: 1 };
+export const WARM_UP_JOBS: Record<Corpus["name"], number> = { photos: 40, text: 10, big: 1 };
 
 /** Untimed: `WARM_UP_JOBS` linkpack jobs and one run of the corpus's first baseline, so caches and JITs are warm. */
 export async function warmUp(ctx: Ctx, c: Corpus): Promise<void> {
