@@ -158,7 +158,8 @@ describe("writeZip", () => {
       const sources = [file("a.csv", bytes(400_000, "text", 1)), file("b.csv", bytes(20 * 1024 * 1024, "text", 2)), file("c.csv", bytes(300_000, "text", 3))];
       const err = await writeZip(`${dir}/dies.zip`, sources, { pool }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(DeflateWorkerFailed);
-      expect(openHere()).toEqual([]);
+      // nothing the write opened (the other worker may still be loading its script, `dies`)
+      expect(openHere().filter((p) => p !== dies)).toEqual([]);
     } finally {
       await pool.close();
     }

@@ -71,6 +71,7 @@ describe("the job page in Chromium", () => {
     const midway = new Map<string, Set<string>>(); // row → the texts it showed while downloading
     let sawPartial = false;
     let reloaded = null as Page | null;
+    let secondTab: Promise<void> | null = null;
     let s = await snapshot(page);
     await until(() => `the link on the page; rows: ${JSON.stringify(s.files.map((f) => f.state))}`, async () => {
       s = await snapshot(page);
@@ -79,15 +80,18 @@ describe("the job page in Chromium", () => {
       const partial = s.files.some((f) => f.state === "downloading") && s.files.some((f) => f.state !== "done");
       if (partial && !sawPartial) {
         sawPartial = true;
-        // A second tab opens the job mid-way and reloads it mid-way.
-        reloaded = await ctx.newPage();
-        await reloaded.goto(jobUrl);
-        await reloaded.waitForSelector("li.file .badge-downloading, li.file .badge-done");
-        await reloaded.reload();
+        // A second tab opens the job mid-way and reloads it mid-way, while this loop goes on watching the first.
+        secondTab = (async () => {
+          reloaded = await ctx.newPage();
+          await reloaded.goto(jobUrl);
+          await reloaded.waitForSelector("li.file .badge-downloading, li.file .badge-done");
+          await reloaded.reload();
+        })();
       }
       return s.link;
     }, 90_000);
     expect(sawPartial).toBe(true);
+    await secondTab;
     // The rows moved in front of us (the fixture server sends no Content-Length, so the byte counts grow).
     expect(midway.size).toBeGreaterThanOrEqual(8);
     expect([...midway.values()].filter((texts) => texts.size >= 3).length).toBeGreaterThanOrEqual(8);

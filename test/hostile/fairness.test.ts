@@ -24,7 +24,8 @@ describe("fair downloads", () => {
     try {
       const done = await waitFinal(web, small, 30_000);
       expect([done.state, done.files.map((f) => f.state)]).toEqual(["ready", ["done", "done", "done"]]);
-      expect((await getJob(web, big)).state).toBe("downloading");
+      // the big job is still at it (its files are held; one that began less than PROGRESS_INTERVAL_MS ago may not say so yet)
+      expect(["queued", "downloading"]).toContain((await getJob(web, big)).state);
       expect(slow.peak).toBe(config.PER_JOB_CONCURRENCY);
     } finally {
       slow.release();
