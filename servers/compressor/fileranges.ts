@@ -28,6 +28,7 @@ export class RangesUnsupported extends Error {
 
 type Libc = {
   fallocate(fd: number, mode: number, offset: bigint, length: bigint): number;
+  syncFileRange(fd: number, offset: number, length: number, flags: number): number;
   errno(): number;
 };
 
@@ -39,10 +40,12 @@ function load(): Libc | null {
     const lib = dlopen("libc.so.6", {
       fallocate: { args: [FFIType.i32, FFIType.i32, FFIType.i64, FFIType.i64], returns: FFIType.i32 },
       __errno_location: { args: [], returns: FFIType.ptr },
+      sync_file_range: { args: [FFIType.i32, FFIType.i64, FFIType.i64, FFIType.u32], returns: FFIType.i32 },
     });
     libc = {
       fallocate: (fd, mode, offset, length) => lib.symbols.fallocate(fd, mode, offset, length),
       errno: () => read.i32(lib.symbols.__errno_location()!, 0),
+      syncFileRange: (fd, offset, length, flags) => lib.symbols.sync_file_range(fd, offset, length, flags),
     };
   } catch {
     libc = null;
@@ -70,6 +73,18 @@ export function insertAtStart(fd: number, length: number): void {
   const errno = fallocate(fd, FALLOC_FL_INSERT_RANGE, length);
   if (errno === -1) throw new RangesUnsupported("fallocate(2) is not reachable through libc here", errno);
   if (errno !== 0) throw new RangesUnsupported(`cannot insert a range at the start of the file here (fallocate errno ${errno})`, errno);
+}
+
+const SYNC_FILE_RANGE_WRITE = 2;
+
+/**
+ * Asks the kernel to start writing [offset, offset + length) of `fd` to disk
+ * now, without waiting (sync_file_range(2) SYNC_FILE_RANGE_WRITE): the disk
+ * works while more is made, and the final fsync finds less to do. It
+ * guarantees nothing (the fsync does); best effort, errors ignored.
+ */
+export function startWriteback(fd: number, offset: number, length: number): void {
+  load()?.syncFileRange(fd, offset, length, SYNC_FILE_RANGE_WRITE);
 }
 
 /** Removes the first `length` bytes of the open file `fd` (the inverse of `insertAtStart`). */

@@ -11,7 +11,9 @@
  * CHUNKS_AHEAD chunks) whatever the archive size: each piece fflate emits is
  * written, awaited, before the next is added. CRC-32 and sizes are computed while streaming
  * (a stored chunk's CRC while the chunk is being written),
- * so every entry is checked by unzip as written.
+ * so every entry is checked by unzip as written. The disk is asked to write
+ * each megabyte as soon as it is written (KICK_BYTES), and a big archive is
+ * datasynced in the background as it grows (EARLY_SYNC).
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { crc32 } from "node:zlib";
@@ -20,6 +22,7 @@ import { ONE_SHOT_MAX, STREAM_END } from "./deflate.ts";
 import { sharedPool, type DeflatePool } from "./deflatepool.ts";
 import { methodByName, methodFor, saves, type Method } from "./method.ts";
 import { ArchiveTooLarge } from "./errors.ts";
+import { startWriteback } from "./fileranges.ts";
 
 /** Largest zip without zip64: every offset and size must fit in 32 bits. */
 export const ZIP32_LIMIT = 0xffff_ffff;
@@ -32,6 +35,14 @@ export function checkEntries(entries: number): void {
   if (entries > ZIP32_MAX_ENTRIES) throw new ArchiveTooLarge(`${entries} entries is more than a zip without zip64 holds`);
 }
 const CHUNK = 1024 * 1024;
+/**
+ * Bytes written between two nudges to the kernel to start writing them to
+ * disk (sync_file_range WRITE, no wait; fileranges.ts): the disk writes a
+ * small archive while the rest of it is copied, so the final fsync finds
+ * less left (photos, 40-job A/B x3: first compress event to link 43/35/39 ->
+ * 33/29/33 ms).
+ */
+const KICK_BYTES = 1024 * 1024;
 /** Bytes written between two background datasyncs (Sink.writeBack). */
 const EARLY_SYNC = 32 * 1024 * 1024;
 /** Input bytes the reader may hold ahead of the entry being written (the current entry always proceeds). */
@@ -77,6 +88,7 @@ class Sink implements EntrySink {
   private pending: Uint8Array[] = [];
   private error: Error | null = null;
   private writtenBack = 0;
+  private kicked = 0;
   private writingBack: Promise<void> | null = null;
   bytes = 0;
   constructor(private readonly out: FileHandle, private readonly limit: number) {}
@@ -90,6 +102,10 @@ class Sink implements EntrySink {
       this.bytes += chunk.length;
       if (this.bytes > this.limit) throw tooLarge(this.limit);
       for (let off = 0; off < chunk.length; ) off += (await this.out.write(chunk, off, chunk.length - off)).bytesWritten;
+      if (this.bytes - this.kicked >= KICK_BYTES) {
+        startWriteback(this.out.fd, this.kicked, this.bytes - this.kicked);
+        this.kicked = this.bytes;
+      }
       this.writeBack();
     }
   }
