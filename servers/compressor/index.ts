@@ -9,7 +9,7 @@ import { loadConfig } from "../shared/config.ts";
 import { Broker } from "../shared/broker.ts";
 import { brokerUrl } from "../shared/brokerauth.ts";
 import { Consumer } from "../shared/consumer.ts";
-import { allAccountedFor, jobDir, readOutcomes } from "../shared/jobfiles.ts";
+import { jobDir, outcomesCover } from "../shared/jobfiles.ts";
 import { openDb } from "../shared/db.ts";
 import { createLogger } from "../shared/log.ts";
 import { createMetrics } from "../shared/metrics.ts";
@@ -73,7 +73,7 @@ await broker.addConsumer(consumer);
 const app = compressorApp({
   records,
   token: internalToken(config),
-  accountedFor: async (jobId, total) => allAccountedFor(await readOutcomes(jobDir(config, jobId)), total),
+  accountedFor: (jobId, total) => outcomesCover(jobDir(config, jobId), total),
   healthy: () => broker.connected,
   metrics,
   request: (jobId, total) => broker.publish(WORK_EXCHANGE, keys.compress(jobId), encode({ v: 1, jobId, total } satisfies CompressRequest)),

@@ -186,6 +186,21 @@ export async function allSent(dir: string, total: number, now = Date.now()): Pro
 }
 
 /**
+ * Whether the job in `dir` has an outcome for every index 0..total-1 and
+ * none past it, by their names (one readdir), and the last one records that
+ * file count too (one outcome read, not all): the quick check a compressor
+ * answers a hand-over with. `allAccountedFor` checks every outcome before
+ * the archive is built.
+ */
+export async function outcomesCover(dir: string, total: number): Promise<boolean> {
+  const have = await outcomeIndexes(dir);
+  if (have.size !== total) return false;
+  for (let i = 0; i < total; i++) if (!have.has(i)) return false;
+  const last = await readOutcome(dir, total - 1);
+  return last !== null && (last.total === undefined || last.total === total);
+}
+
+/**
  * Whether `outcomes` account for every file of their job: the file count is
  * the one the outcomes record (or, for older outcomes without it, `claimed`),
  * they all agree, and every index below it has an outcome.
