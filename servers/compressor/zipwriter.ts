@@ -13,7 +13,7 @@
  * (a stored chunk's CRC while the chunk is being written),
  * so every entry is checked by unzip as written. The disk is asked to write
  * each megabyte as soon as it is written (KICK_BYTES), and a big archive is
- * datasynced in the background as it grows (EARLY_SYNC).
+ * datasynced in the background as it grows (shared/writeback.ts).
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { crc32 } from "node:zlib";
@@ -23,6 +23,7 @@ import { sharedPool, type DeflatePool } from "./deflatepool.ts";
 import { methodByName, methodFor, saves, type Method } from "./method.ts";
 import { ArchiveTooLarge } from "./errors.ts";
 import { startWriteback } from "./fileranges.ts";
+import { BackgroundSync } from "../shared/writeback.ts";
 
 /** Largest zip without zip64: every offset and size must fit in 32 bits. */
 export const ZIP32_LIMIT = 0xffff_ffff;
@@ -42,9 +43,7 @@ const CHUNK = 1024 * 1024;
  * less left (photos, 40-job A/B x3: first compress event to link 43/35/39 ->
  * 33/29/33 ms).
  */
-const KICK_BYTES = 1024 * 1024;
-/** Bytes written between two background datasyncs (Sink.writeBack). */
-const EARLY_SYNC = 32 * 1024 * 1024;
+export const KICK_BYTES = 1024 * 1024;
 /** Input bytes the reader may hold ahead of the entry being written (the current entry always proceeds). */
 const AHEAD_BYTES = 32 * 1024 * 1024;
 /** Entries the reader may be ahead of the writer. */
@@ -87,17 +86,19 @@ export interface EntrySink {
 class Sink implements EntrySink {
   private pending: Uint8Array[] = [];
   private error: Error | null = null;
-  private writtenBack = 0;
   private kicked = 0;
-  private writingBack: Promise<void> | null = null;
+  private readonly writeBack: BackgroundSync;
   bytes = 0;
-  constructor(private readonly out: FileHandle, private readonly limit: number) {}
+  constructor(private readonly out: FileHandle, private readonly limit: number) {
+    this.writeBack = new BackgroundSync(out);
+  }
   readonly accept = (err: Error | null, chunk: Uint8Array | null) => {
     if (err) this.error ??= err;
     else if (chunk && chunk.length > 0) this.pending.push(chunk);
   };
   async flush(): Promise<void> {
     if (this.error) throw this.error;
+    if (this.writeBack.failure) throw this.writeBack.failure;
     for (const chunk of this.pending.splice(0)) {
       this.bytes += chunk.length;
       if (this.bytes > this.limit) throw tooLarge(this.limit);
@@ -106,34 +107,20 @@ class Sink implements EntrySink {
         startWriteback(this.out.fd, this.kicked, this.bytes - this.kicked);
         this.kicked = this.bytes;
       }
-      this.writeBack();
+      this.writeBack.wrote(this.bytes);
     }
   }
 
-  /**
-   * Every EARLY_SYNC bytes, a datasync in the background (one at a time, not
-   * awaited): the disk writes the archive while more of it is made, instead of
-   * all of it in the final fsync, which then finds little left to do.
-   */
-  private writeBack(): void {
-    if (this.writingBack || this.bytes - this.writtenBack < EARLY_SYNC) return;
-    this.writtenBack = this.bytes;
-    this.writingBack = this.out
-      .datasync()
-      .catch((err: Error) => void (this.error ??= err))
-      .finally(() => (this.writingBack = null));
-  }
-
   /** Resolves once no background datasync uses the file (before it is closed). */
-  async idle(): Promise<void> {
-    await this.writingBack;
+  idle(): Promise<void> {
+    return this.writeBack.idle();
   }
 
   /** Writes what is pending, then makes the whole file durable (fsync). */
   async sync(): Promise<void> {
     await this.flush();
-    await this.writingBack;
-    if (this.error) throw this.error;
+    await this.writeBack.idle();
+    if (this.writeBack.failure) throw this.writeBack.failure;
     await this.out.sync();
   }
 }

@@ -7,7 +7,7 @@
  * never read again. Chunks go through Bun's buffered file writer, so a
  * 64 KiB body chunk costs no system call of its own: the file is written a
  * megabyte at a time; a big file is datasynced in the background as it
- * grows (EARLY_SYNC). Enforces the size limit while streaming, the idle
+ * grows (shared/writeback.ts). Enforces the size limit while streaming, the idle
  * timeout between chunks, and the declared Content-Length both ways: a
  * shorter body fails (another attempt may resume it), a longer one is cut.
  */
@@ -15,6 +15,7 @@ import { createHash, type Hash } from "node:crypto";
 import { open, type FileHandle } from "node:fs/promises";
 import { DownloadFailed, RetryableDownload } from "../shared/errors.ts";
 import { diskFailure } from "./reasons.ts";
+import { BackgroundSync } from "../shared/writeback.ts";
 import { seconds, type Watchdog } from "./watchdog.ts";
 
 /** What is in the file so far: its bytes and their running checksums. Updated as chunks are written. */
@@ -43,13 +44,6 @@ export interface SaveOptions {
 
 /** Bytes gathered before one write(2): fewer, bigger writes, no thread hop per body chunk. */
 const WRITE_BUFFER = 1024 * 1024;
-/**
- * Bytes written between two background datasyncs of a big file: the disk
- * writes it while it downloads, so an archive made of it in place
- * (compressor/inplace.ts) has little left to make durable. A small file
- * (most) never waits for the disk here.
- */
-const EARLY_SYNC = 32 * 1024 * 1024;
 
 /**
  * Writes `body` to `path` (created, or appended to when `o.into` has
@@ -76,18 +70,8 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
       throw diskFailure(err);
     }
   };
-  // one background datasync at a time, every EARLY_SYNC bytes; its failure is the file's (seen at the end)
-  let syncedAt = w.bytes;
-  let syncing: Promise<void> | null = null;
-  let syncError: unknown = null;
-  const writeBack = () => {
-    if (syncing || w.bytes - syncedAt < EARLY_SYNC) return;
-    syncedAt = w.bytes;
-    syncing = fh
-      .datasync()
-      .catch((err: unknown) => void (syncError ??= err))
-      .finally(() => (syncing = null));
-  };
+  // the disk writes a big file while it downloads; a datasync's failure is the file's (seen at the end)
+  const writeBack = new BackgroundSync(fh, w.bytes);
   o.watchdog.arm("idle", o.idleTimeoutMs, `no data received for ${seconds(o.idleTimeoutMs)}`, true);
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   const stop = () => void reader?.cancel().catch(() => {});
@@ -122,7 +106,7 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
       w.crc32 = Bun.hash.crc32(chunk, w.crc32);
       w.sha256.update(chunk);
       w.bytes += chunk.length;
-      writeBack();
+      writeBack.wrote(w.bytes);
       o.onProgress?.(w.bytes);
       if (o.declared !== null && w.bytes - start >= o.declared) {
         stop(); // never accept more than declared
@@ -141,10 +125,10 @@ export async function saveBody(body: ReadableStream<Uint8Array> | null, path: st
     await Promise.resolve()
       .then(() => sink.end())
       .catch(() => {});
-    await syncing;
+    await writeBack.idle();
     await fh.close().catch(() => {});
   }
-  if (syncError) throw diskFailure(syncError);
+  if (writeBack.failure) throw diskFailure(writeBack.failure);
   if (o.declared !== null && w.bytes - start < o.declared) throw new RetryableDownload(`connection closed after ${w.bytes} of ${start + o.declared} bytes`);
   return w;
 }
