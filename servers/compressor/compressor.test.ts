@@ -8,7 +8,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import { newId } from "../shared/ids.ts";
-import { dataFileName, ensureJobDir, jobDir, readOutcomes, writeOutcome } from "../shared/jobfiles.ts";
+import { dataFileName, ensureJobDir, jobDir, markSent, readOutcomes, writeOutcome } from "../shared/jobfiles.ts";
 import type { LinkEvent } from "../shared/messages.ts";
 import { WORK_EXCHANGE, keys } from "../shared/topology.ts";
 import { useStack } from "../../test/stack.ts";
@@ -25,7 +25,7 @@ afterAll(async () => {
   for (const id of made) if (existsSync(jobDir(config, id))) Bun.spawnSync(["rm", "-rf", jobDir(config, id)]);
 });
 
-/** A job folder as the downloader leaves it; returns the job id. `null` = a URL that failed. */
+/** A job folder as the downloader leaves it (outcomes, each final event noted as out); returns the job id. `null` = a URL that failed. */
 async function makeJob(config: Config, files: ([string, Uint8Array] | null)[]): Promise<string> {
   const id = newId();
   made.push(id);
@@ -34,11 +34,13 @@ async function makeJob(config: Config, files: ([string, Uint8Array] | null)[]): 
   for (const [index, f] of files.entries()) {
     if (!f) {
       await writeOutcome(dir, { index, total: files.length, url: `http://example.test/${index}`, state: "failed", name: null, file: null, bytes: 0, crc32: null, error: "HTTP 404" });
+      await markSent(dir, index);
       continue;
     }
     const file = dataFileName(index, f[0]);
     writeFileSync(`${dir}/${file}`, f[1]);
     await writeOutcome(dir, { index, total: files.length, url: `http://example.test/${f[0]}`, state: "done", name: f[0], file, bytes: f[1].length, crc32: crc32(f[1]), error: null });
+    await markSent(dir, index);
   }
   return id;
 }

@@ -5,7 +5,7 @@ import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { crc32 } from "node:zlib";
 import { unzipSync } from "fflate";
-import { dataFileName, ensureJobDir, jobDir, writeOutcome } from "../shared/jobfiles.ts";
+import { dataFileName, ensureJobDir, jobDir, markSent, writeOutcome } from "../shared/jobfiles.ts";
 import { newId } from "../shared/ids.ts";
 import { createLogger } from "../shared/log.ts";
 import type { JobEvent } from "../shared/messages.ts";
@@ -83,7 +83,7 @@ beforeEach(() => {
   failPublish = null;
 });
 
-/** A job folder as the downloader leaves it: files (name, bytes) or null for a failed URL. */
+/** A job folder as the downloader leaves it (outcomes, each final event noted as out): files (name, bytes) or null for a failed URL. */
 async function makeJob(files: ([string, Uint8Array] | null)[]): Promise<string> {
   const id = newId();
   const dir = jobDir(config, id);
@@ -91,16 +91,19 @@ async function makeJob(files: ([string, Uint8Array] | null)[]): Promise<string> 
   for (const [index, f] of files.entries()) {
     if (!f) {
       await writeOutcome(dir, { index, total: files.length, url: `http://x/${index}`, state: "failed", name: null, file: null, bytes: 0, crc32: null, error: "HTTP 404" });
+      await markSent(dir, index);
       continue;
     }
     const fileName = dataFileName(index, f[0]);
     writeFileSync(`${dir}/${fileName}`, f[1]);
     await writeOutcome(dir, { index, total: files.length, url: `http://x/${f[0]}`, state: "done", name: f[0], file: fileName, bytes: f[1].length, crc32: crc32(f[1]), error: null });
+    await markSent(dir, index);
   }
   return id;
 }
 
 const archivesOf = (id: string) => (readdirSync(config.ARCHIVES_DIR, { recursive: true }) as string[]).filter((p) => p.endsWith(`${id}.zip`));
+const partialsOf = (id: string) => (existsSync(`${config.ARCHIVES_DIR}/.partial`) ? readdirSync(`${config.ARCHIVES_DIR}/.partial`) : []).filter((n) => n.startsWith(id));
 const text = (s: string, n: number) => new TextEncoder().encode(s.repeat(n));
 
 describe("compressJob", () => {
@@ -192,6 +195,35 @@ describe("compressJob", () => {
     expect(events).toEqual([]);
     expect(archivesOf(id)).toEqual([]);
     expect(existsSync(jobDir(config, id))).toBe(true);
+    expect(await deps().records.get(id)).toBeNull();
+  });
+
+  test("a job handed over before its last final event is confirmed is built meanwhile, but nothing is published, recorded or put in place until that event is noted as out", async () => {
+    const id = await makeJob([["a.txt", text("a", 1000)], ["b.jpg", crypto.getRandomValues(new Uint8Array(100_000))]]);
+    const dir = jobDir(config, id);
+    await rm(`${dir}/.done/001.sent`); // file 1's final event is on its way (the downloader hands over as it goes out)
+    const run = compressJob(deps(), { jobId: id });
+    await until("the archive to be begun under its partial name", () => partialsOf(id).length === 1);
+    expect(events).toEqual([]); // not even the 0 % of the archive
+    expect(await deps().records.get(id)).toBeNull();
+    expect(archivesOf(id)).toEqual([]);
+    await markSent(dir, 1);
+    expect(await run).toBe("ready");
+    expect(events.map((e) => e.ev.type)).toEqual(["compress", "compress", "link"]);
+    expect(archivesOf(id).length).toBe(1);
+  });
+
+  test("an outcome gone while the last final event is not out: nothing is kept, published or recorded (incomplete)", async () => {
+    const id = await makeJob([["a.txt", text("a", 10)], ["b.txt", text("b", 10)]]);
+    const dir = jobDir(config, id);
+    await rm(`${dir}/.done/001.sent`);
+    const run = compressJob(deps(), { jobId: id });
+    await until("the archive to be begun under its partial name", () => partialsOf(id).length === 1);
+    await rm(`${dir}/.done/001.json`);
+    expect(await run).toBe("incomplete");
+    expect(events).toEqual([]);
+    expect(partialsOf(id)).toEqual([]);
+    expect(archivesOf(id)).toEqual([]);
     expect(await deps().records.get(id)).toBeNull();
   });
 

@@ -14,7 +14,7 @@
 import { open, rm, stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Config } from "../shared/config.ts";
-import { allAccountedFor, jobDir, readOutcomes, removeRetired, retireJobDir, type FileOutcome } from "../shared/jobfiles.ts";
+import { allAccountedFor, jobDir, readOutcomes, removeRetired, retireJobDir, whenAllSent, type FileOutcome } from "../shared/jobfiles.ts";
 import { archiveFile, archiveFolder, archiveUri, jobLink } from "../shared/link.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Metrics } from "../shared/metrics.ts";
@@ -238,27 +238,41 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
     deps.log.warn("not every file of the job is accounted for; not compressing it now", { jobId, outcomes: outcomes.length, total: req.total });
     return "incomplete";
   }
+  // The job came as soon as its last outcome was written (downloader worker.ts), its files' final
+  // events maybe not yet confirmed: the archive is built meanwhile, but nothing is published or recorded (and no
+  // archive put where nginx serves it) before every final event is noted as out.
+  const eventsOut = whenAllSent(dir, outcomes.length, signal);
+  eventsOut.catch(() => {}); // seen where it is awaited
+  const heldBack = async () => {
+    if (await eventsOut) return false;
+    deps.log.warn("a file's outcome went missing before its final event was out; not compressing the job now", { jobId });
+    return true;
+  };
   const folder = archiveFolder(deps.secret, jobId);
   // An archive in place that no record serves: an earlier attempt stopped between the two. It is
   // whole (fsynced before it was linked there) and stays; the job's files may be gone with it.
   const existing = await stat(archiveFile(deps.config.ARCHIVES_DIR, archiveUri(folder, jobId))).catch(() => null);
   if (existing) {
     deps.log.warn(KEPT_ARCHIVE, { jobId });
+    if (await heldBack()) return "incomplete";
     return ready(deps, jobId, outcomes, { bytes: existing.size, entries: outcomes.filter((o) => o.state === "done").length }, null);
   }
   const files = await sources(dir, outcomes, deps.log, true);
   if (files.length === 0) {
     const error = outcomes.length === 0 ? "no downloaded files were found for this job" : `none of the ${outcomes.length} files could be downloaded`;
+    if (await heldBack()) return "incomplete";
     return finish(deps, failedRecord(jobId, error), null);
   }
   const limit = deps.limit ?? ZIP32_LIMIT;
   if (files.length + 2 > ZIP32_MAX_ENTRIES || estimateZipBytes(files) > limit)
-    return finish(deps, failedRecord(jobId, TOO_BIG), null);
+    return (await heldBack()) ? "incomplete" : finish(deps, failedRecord(jobId, TOO_BIG), null);
 
   const total = files.reduce((n, f) => n + f.bytes, 0);
   const progress = new Progress(total, (percent) =>
     deps.publish(keys.compressProgress(jobId), { v: 1, type: "compress", jobId, percent, at: Date.now() }, percent === 0 || percent === 100),
     deps.progressIntervalMs ?? 100,
+    Date.now,
+    eventsOut,
   );
   await progress.start();
   // A partial archive of an earlier claim is dead (its compressor died or lost the claim): it goes.
@@ -269,15 +283,20 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
     const own = await manifestEntries(files, outcomes.filter((o) => o.state === "failed"));
     built = await buildArchive(deps, jobId, owner, files, own, { onProgress: (done) => progress.update(done), signal, limit });
   } catch (err) {
-    if (err instanceof ArchiveTooLarge) return finish(deps, failedRecord(jobId, TOO_BIG), progress);
     // A full disk does not empty itself by trying again: the job fails at once, saying why.
-    if (isDiskFull(err)) return finish(deps, failedRecord(jobId, "there was not enough disk space on the server to build the archive"), progress);
-    throw err;
+    const why = err instanceof ArchiveTooLarge ? TOO_BIG : isDiskFull(err) ? "there was not enough disk space on the server to build the archive" : null;
+    if (why === null) throw err;
+    return (await heldBack()) ? "incomplete" : finish(deps, failedRecord(jobId, why), progress);
   }
   for (const [i, f] of files.entries()) {
     if (f.crc32 !== null && (f.crc32 >>> 0) !== built.entries[i]!.crc32) deps.log.warn("file changed since download (CRC differs); archived as it is on disk", { jobId, entry: f.name });
   }
 
+  if (await heldBack()) {
+    // (an archive made in place is put back as downloaded by the next attempt: `sources`)
+    if (!built.inPlace) await rm(built.path, { force: true });
+    return "incomplete";
+  }
   // A downloaded file made the archive is linked only while the claim is still this one's (renewed
   // just before): a compressor that took the job over could have put that file back meanwhile.
   if (built.inPlace) await stillOurs(deps, jobId, owner);

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { Progress } from "./progress.ts";
+import { EventsHeldBack, Progress } from "./progress.ts";
 
 test("0 first, 100 last, throttled and increasing in between, in publish order", async () => {
   let t = 0;
@@ -66,6 +66,7 @@ test("finish sends what follows 100 (the link) right behind it, before 100's con
   const pending = (what: string) => new Promise<void>((resolve) => (order.push(what), confirms.push(resolve)));
   const p = new Progress(100, (percent) => pending(String(percent)), 0);
   await p.start();
+  while (confirms.length < 1) await Bun.sleep(1);
   confirms.shift()!(); // 0 confirmed
   let finished = false;
   const f = p.finish(() => pending("link")).then(() => (finished = true));
@@ -76,4 +77,27 @@ test("finish sends what follows 100 (the link) right behind it, before 100's con
   expect(finished).toBe(false);
   confirms.shift()!();
   await f;
+});
+
+test("no event goes out before `ready` says yes, and none at all when it says no", async () => {
+  let t = 0;
+  const sent: number[] = [];
+  let open!: (yes: boolean) => void;
+  const p = new Progress(100, async (percent) => void sent.push(percent), 10, () => t, new Promise<boolean>((r) => (open = r)));
+  await p.start();
+  t += 20;
+  p.update(50);
+  await Bun.sleep(0);
+  expect(sent).toEqual([]);
+  open(true);
+  await p.finish();
+  expect(sent).toEqual([0, 50, 100]);
+
+  const shut: number[] = [];
+  const q = new Progress(100, async (percent) => void shut.push(percent), 10, () => t, Promise.resolve(false));
+  await q.start();
+  t += 20;
+  q.update(50);
+  await expect(q.finish()).rejects.toBeInstanceOf(EventsHeldBack);
+  expect(shut).toEqual([]);
 });

@@ -5,8 +5,17 @@
  * are published one after another (a chain), so they arrive in order. The
  * work does not wait for the first event's confirm (a broker round trip per
  * job): it is confirmed while the archive is written, and `finish` fails if
- * it never was.
+ * it never was. No event goes out before `ready` resolves true (the job's
+ * files' final events are all out: job.ts), and none at all if it does not.
  */
+
+/** An event that was not sent: `ready` said no. */
+export class EventsHeldBack extends Error {
+  override name = "EventsHeldBack";
+  constructor() {
+    super("the job's files' final events are not all out: nothing is published");
+  }
+}
 
 export class Progress {
   private chain: Promise<void> = Promise.resolve();
@@ -19,6 +28,7 @@ export class Progress {
     private readonly publish: (percent: number) => Promise<void>,
     private readonly intervalMs = 100,
     private readonly now: () => number = Date.now,
+    private readonly ready: Promise<boolean> = Promise.resolve(true),
   ) {}
 
   /**
@@ -29,7 +39,8 @@ export class Progress {
   private send(percent: number, then?: () => Promise<void>): Promise<void> {
     this.last = percent;
     this.lastAt = this.now();
-    const sent = this.chain.then(() => {
+    const sent = this.chain.then(async () => {
+      if (!(await this.ready)) throw new EventsHeldBack();
       const own = this.publish(percent);
       return then ? Promise.all([own, then()]).then(() => {}) : own;
     });

@@ -1,12 +1,13 @@
 /**
  * The per-message work against a local file server and a local stand-in for
- * the compressor's HTTP endpoint: outcome records as the commit point, final
- * events before the hand-over, one hand-over when the job is complete,
- * retries until the compressor accepts, no second download on redelivery.
+ * the compressor's HTTP endpoint: outcome records as the commit point, one
+ * hand-over as soon as the job is complete (final events noted as out once
+ * confirmed), retries until the compressor accepts, no second download on
+ * redelivery.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { until } from "../../test/support/wait.ts";
 import { tmpdir } from "node:os";
 import { newId } from "../shared/ids.ts";
@@ -142,7 +143,7 @@ describe("processFile", () => {
     expect(statSync(`${jobDir(d.config, job)}/.done/001.json`).nlink).toBe(2);
   });
 
-  test("the job is handed over once every file's final event is out, not as soon as the last outcome is written", async () => {
+  test("the job is handed over as soon as its last outcome is written, while final events are still being confirmed; each note comes after its confirm", async () => {
     timeline.length = 0;
     const job = newId();
     let letOut!: () => void;
@@ -152,10 +153,32 @@ describe("processFile", () => {
     const first = processFile(request(job, 0, 2), slow);
     await until("file 0's outcome to be written", () => readOutcome(jobDir(slow.config, job), 0));
     await processFile(request(job, 1, 2), deps());
-    expect(timeline).toEqual([`done ${job} 1`]); // every outcome is in, but not every final event: no hand-over
+    const post = `post ${job} {"total":2} internal-test-token`;
+    expect(timeline).toEqual([`done ${job} 1`, post]); // every outcome is in: handed over, file 0's event still on its way
+    expect(existsSync(`${jobDir(slow.config, job)}/.done/000.sent`)).toBe(false); // the compressor waits for this note
     letOut();
     await first;
-    expect(timeline).toEqual([`done ${job} 1`, `done ${job} 0`, `post ${job} {"total":2} internal-test-token`]);
+    expect(timeline).toEqual([`done ${job} 1`, post, `done ${job} 0`]);
+    expect(existsSync(`${jobDir(slow.config, job)}/.done/000.sent`)).toBe(true);
+  });
+
+  test("the last file hands the job over while its own final event is still being confirmed, once", async () => {
+    timeline.length = 0;
+    const job = newId();
+    const d = deps();
+    await processFile(request(job, 0, 2), d);
+    let letOut!: () => void;
+    const slowConfirm = new Promise<void>((r) => (letOut = r));
+    const slow: WorkerDeps = { ...d, publish: async (ev, persistent) => void (persistent && (timeline.push(`${ev.state} ${ev.jobId} ${ev.index}`), await slowConfirm)) };
+    const last = processFile(request(job, 1, 2), slow);
+    const post = `post ${job} {"total":2} internal-test-token`;
+    await until("the hand-over", () => timeline.includes(post));
+    expect(timeline).toEqual([`done ${job} 0`, `done ${job} 1`, post]);
+    expect(existsSync(`${jobDir(d.config, job)}/.done/001.sent`)).toBe(false);
+    letOut();
+    await last;
+    expect(existsSync(`${jobDir(d.config, job)}/.done/001.sent`)).toBe(true);
+    expect(timeline).toEqual([`done ${job} 0`, `done ${job} 1`, post]); // handed over once
   });
 
   test("a redelivered message whose outcome exists is not downloaded again, but its event and the hand-over are repeated", async () => {

@@ -15,7 +15,7 @@
  */
 import { rm } from "node:fs/promises";
 import type { Delivery } from "../shared/consumer.ts";
-import { allSent, ensureJobDir, jobDir, markSent, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
+import { ensureJobDir, jobDir, markSent, outcomesCover, readOutcome, writeOutcome, type FileOutcome } from "../shared/jobfiles.ts";
 import type { Config } from "../shared/config.ts";
 import { TransientError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
@@ -103,16 +103,23 @@ export async function processFile(req: DownloadRequest, deps: WorkerDeps, signal
 }
 
 /**
- * Publishes the file's final event and notes that it is out; hands the job
- * to the compressor once every file's final event is (whichever file, here
- * or in another downloader, is the last to be out), so no compression event
- * comes before a file's last event.
+ * Publishes the file's final event and notes that it is out (once the
+ * broker confirmed it). The file whose outcome completes the job (whichever
+ * file, here or in another downloader) hands the job to the compressor at
+ * once, while the final events are still being confirmed: the compressor
+ * builds meanwhile but publishes nothing before every final event is noted
+ * as out (jobfiles.ts `whenAllSent`), so no compression event comes before
+ * a file's last event.
  */
 async function announce(req: DownloadRequest, outcome: FileOutcome, deps: WorkerDeps, signal?: AbortSignal, began?: number): Promise<void> {
   const dir = jobDir(deps.config, req.jobId);
-  await deps.publish(finalEvent(req, outcome, began), true);
+  const out = deps.publish(finalEvent(req, outcome, began), true);
+  out.catch(() => {}); // awaited below, after the look at the job's outcomes
+  const handed = (await outcomesCover(dir, req.total)) ? deps.compressor.notify(req.jobId, req.total, signal) : null;
+  handed?.catch(() => {}); // awaited below, once this event is out
+  await out;
   await disk("cannot note the file's final event", () => markSent(dir, req.index));
-  if (await allSent(dir, req.total)) await deps.compressor.notify(req.jobId, req.total, signal);
+  await handed;
 }
 
 /** Records the file as failed with `error` (unless it has an outcome already), so its job can still complete. */

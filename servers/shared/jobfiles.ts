@@ -18,8 +18,10 @@
  *                          here is swept (clearRetired)
  *
  * A URL is finished when its outcome file exists; the job is complete when
- * every index has one, and ready to hand over once every final event is
- * out too (so no compression event can come before a file's last event). Several downloaders, on several machines, may fetch
+ * every index has one, and is then handed over at once, while its final
+ * events may still be on their way: the compressor publishes nothing before
+ * every final event is noted as out (`whenAllSent`), so no compression
+ * event can come before a file's last event. Several downloaders, on several machines, may fetch
  * the same URL at once (a message redelivered while a downloader cut off
  * from the network still writes): each download writes files of its own
  * (`<dl>` is unique per process and download) and the first outcome
@@ -31,6 +33,7 @@
 import { randomBytes } from "node:crypto";
 import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import type { Config } from "./config.ts";
+import { sleep } from "./sleep.ts";
 
 export interface FileOutcome {
   index: number;
@@ -170,19 +173,37 @@ export async function markSent(dir: string, index: number): Promise<void> {
  */
 const SENT_GRACE_MS = 60_000;
 
-/**
- * Whether every index 0..total-1 of the job in `dir` has its final event out
- * (`markSent`, which comes after its outcome): the job may be handed over.
- */
-export async function allSent(dir: string, total: number, now = Date.now()): Promise<boolean> {
+/** How far the final events of a job's files are out: all, not yet all, or an outcome is missing (the folder is gone). */
+async function sentState(dir: string, total: number, now: number): Promise<"all" | "waiting" | "missing"> {
   const names = new Set(await readdir(`${dir}/.done`).catch(() => [] as string[]));
+  let state: "all" | "waiting" = "all";
   for (let i = 0; i < total; i++) {
     if (names.has(`${pad(i)}.sent`)) continue;
-    if (!names.has(`${pad(i)}.json`)) return false;
+    if (!names.has(`${pad(i)}.json`)) return "missing";
     const written = await stat(outcomePath(dir, i)).then((st) => st.mtimeMs, () => now);
-    if (written + SENT_GRACE_MS > now) return false;
+    if (written + SENT_GRACE_MS > now) state = "waiting";
   }
-  return true;
+  return state;
+}
+
+/** Longest wait between two looks of `whenAllSent`. */
+const SENT_POLL_MAX_MS = 50;
+
+/**
+ * Resolves true once every index 0..total-1 of the job in `dir` has its
+ * final event out (`markSent`, which comes after its outcome), looking again after 1 ms, then 2, 4... up to
+ * SENT_POLL_MAX_MS; false at once if an outcome is missing (the folder is
+ * gone: nothing to wait for). The wait is bounded: an outcome counts as
+ * sent SENT_GRACE_MS after it was written. Throws the signal's reason if
+ * `signal` aborts first.
+ */
+export async function whenAllSent(dir: string, total: number, signal?: AbortSignal): Promise<boolean> {
+  for (let wait = 1; ; wait = Math.min(SENT_POLL_MAX_MS, wait * 2)) {
+    signal?.throwIfAborted();
+    const state = await sentState(dir, total, Date.now());
+    if (state !== "waiting") return state === "all";
+    await sleep(wait, signal);
+  }
 }
 
 /**
