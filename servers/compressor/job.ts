@@ -72,10 +72,12 @@ type Source = { name: string; path: string; bytes: number; crc32: number | null;
 async function sources(dir: string, outcomes: FileOutcome[], log: Logger, restore: boolean): Promise<Source[]> {
   const names = new EntryNames();
   const out: Source[] = [];
-  for (const o of outcomes) {
-    if (o.state !== "done" || !o.file || basename(o.file) !== o.file) continue;
+  const kept = outcomes.filter((o) => o.state === "done" && o.file && basename(o.file) === o.file);
+  // every file looked at at once (a job's worth of thread-pool round trips, not one after another)
+  const found = await Promise.all(kept.map((o) => stat(`${dir}/${o.file}`).catch(() => null)));
+  for (const [i, o] of kept.entries()) {
     const path = `${dir}/${o.file}`;
-    const st = await stat(path).catch(() => null);
+    const st = found[i];
     if (!st?.isFile()) {
       log.warn("downloaded file missing; left out", { index: o.index, file: o.file });
       continue;

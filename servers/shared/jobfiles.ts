@@ -238,13 +238,9 @@ export function allAccountedFor(outcomes: FileOutcome[], claimed?: number): bool
 
 /** Every finished outcome, by index. */
 export async function readOutcomes(dir: string): Promise<FileOutcome[]> {
-  const out: FileOutcome[] = [];
-  for (const n of (await outcomeNames(dir)).sort()) {
-    try {
-      out.push(JSON.parse(await readFile(`${dir}/.done/${n}`, "utf8")) as FileOutcome);
-    } catch {
-      /* being written: not finished */
-    }
-  }
-  return out.sort((a, b) => a.index - b.index);
+  // read at once (not one after another); one that cannot be read or parsed is being written: not finished
+  const read = await Promise.all(
+    (await outcomeNames(dir)).map((n) => readFile(`${dir}/.done/${n}`, "utf8").then((t) => JSON.parse(t) as FileOutcome).catch(() => null)),
+  );
+  return read.filter((o): o is FileOutcome => o !== null).sort((a, b) => a.index - b.index);
 }
