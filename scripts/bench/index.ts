@@ -22,7 +22,7 @@ import { machineMeta } from "./machine.ts";
 import { renderReport, withKeptSections } from "./report.ts";
 import type { BenchResults } from "./results.ts";
 import { measureEvents } from "./eventsbench.ts";
-import { measureCorpus, measureThroughput, urlsOf, warmUp, type Ctx } from "./runner.ts";
+import { measureCorpus, measureThroughput, THROUGHPUT_ROUNDS, urlsOf, warmUp, type Ctx } from "./runner.ts";
 import { runSoak, SOAK_SETTINGS } from "./soak.ts";
 
 const BENCH = `${ROOT}/.bench`;
@@ -103,7 +103,7 @@ try {
   }
   if (args.throughput) {
     say("throughput:");
-    results.throughput = await measureThroughput(ctx, corpora.get("photos")!, args.jobs);
+    results.throughput = await measureThroughput(ctx, corpora.get("photos")!, args.jobs, Math.min(THROUGHPUT_ROUNDS, args.rounds));
   }
   if (args.events) {
     say("progress events on/off:");

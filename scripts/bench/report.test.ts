@@ -97,6 +97,23 @@ describe("targets and report", () => {
     expect(md).toContain("| curl --parallel + zip -n + fsync (8 at once) | 50/50 | 11.00 |");
   });
 
+  test("throughput in rounds: walls are medians over rounds, every round's jobs must be done", () => {
+    const r = results(120);
+    r.throughput = {
+      ...r.throughput!, rounds: 3, wallMs: 10_000, wallsMs: [12_000, 10_000, 9_000],
+      linkMs: Array.from({ length: 150 }, () => 1000),
+      pipeline: { parallel: 8, wallMs: 11_000, wallsMs: [11_000, 10_500, 11_500], jobMs: Array.from({ length: 150 }, () => 1700) },
+    };
+    const v = verdicts(r)[3]!;
+    expect([v.met, v.measured]).toEqual([true, expect.stringContaining("150/150 done, 0.91x of the pipeline (10.00 vs 11.00 s, medians of 3 rounds)")]);
+    const md = renderReport(r);
+    expect(md).toContain("## Throughput: 50 10-file photos jobs submitted at once, 3 rounds");
+    expect(md).toContain("| **linkpack** (all at once) | 150/150 | 10.00 (9.00–12.00) | 0.91 | 5.00 |");
+    expect(md).toContain("| curl --parallel + zip -n + fsync (8 at once) | 150/150 | 11.00 (10.50–11.50) | 1.00 |");
+    r.throughput.linkMs = r.throughput.linkMs.slice(1); // one job of one round did not finish
+    expect(verdicts(r)[3]!.met).toBe(false);
+  });
+
   test("sections that did not run say so", () => {
     const r = results(100);
     r.corpora = r.corpora.slice(0, 1);

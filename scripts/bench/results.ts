@@ -29,18 +29,24 @@ export interface CorpusResult {
 }
 
 export interface ThroughputResult {
+  /** jobs per round */
   jobs: number;
   files: number;
-  /** first POST → last link, ms */
+  /** rounds, linkpack and the pipeline alternating (absent in older results: one) */
+  rounds?: number;
+  /** first POST → last link, ms: the median over rounds */
   wallMs: number;
-  /** each completed job's POST → link, ms */
+  /** the same, each round */
+  wallsMs?: number[];
+  /** each completed job's POST → link, ms (every round) */
   linkMs: number[];
-  /** each completed job's phases */
+  /** each completed job's phases (every round) */
   phases: Phases[];
   failures: string[];
+  /** the stack's memory and CPU in the middle round by wall time (the lower middle one when even) */
   usage: ProcUsage;
-  /** the same jobs by the best hand-made pipeline (curl --parallel + zip -n + fsync), `parallel` at once */
-  pipeline?: { parallel: number; wallMs: number; jobMs: number[] };
+  /** the same jobs by the best hand-made pipeline (curl --parallel + zip -n + fsync), `parallel` at once: wall the median over rounds, `wallsMs` each round's, `jobMs` every round's jobs */
+  pipeline?: { parallel: number; wallMs: number; wallsMs?: number[]; jobMs: number[] };
 }
 
 export const EVENT_MODES = ["on", "off", "unthrottled"] as const;

@@ -1,7 +1,8 @@
 /**
  * @module runner
  * The measured sections of a run: a corpus (linkpack and its baselines
- * alternating, round after round) and 50 concurrent jobs. Each section
+ * alternating, round after round) and many jobs at once against the
+ * hand-made pipeline doing the same jobs, in alternating rounds. Each section
  * reports the stack's peak RSS and CPU. (Events on/off: eventsbench.ts.)
  */
 import type { Config } from "../../servers/shared/config.ts";
@@ -11,6 +12,7 @@ import type { EventHub } from "./events.ts";
 import { runJob } from "./linkpack.ts";
 import { cpuBetween, resetPeaks, sample } from "./procstats.ts";
 import type { CorpusResult, ProcUsage, ThroughputResult } from "./results.ts";
+import { median } from "./stats.ts";
 
 export interface Ctx {
   config: Config;
@@ -107,25 +109,46 @@ export async function measureCorpus(ctx: Ctx, c: Corpus, rounds: number): Promis
 
 /** How many jobs at once the hand-made pipeline runs in the throughput section. */
 export const PIPELINE_PARALLEL = 8;
+/** Rounds of the throughput section (fewer when the run has fewer rounds). */
+export const THROUGHPUT_ROUNDS = 3;
 
 /**
- * `n` jobs of corpus `c` submitted at once (time to link of each), then the
- * same `n` jobs by the hand-made pipeline, PIPELINE_PARALLEL at once.
+ * `n` jobs of corpus `c` submitted at once (time to link of each), and the
+ * same `n` jobs by the hand-made pipeline, PIPELINE_PARALLEL at once, in
+ * `rounds` rounds, which of the two goes first turned each round, each side
+ * after `settleDisk`; wall times are the medians over rounds.
  */
-export async function measureThroughput(ctx: Ctx, c: Corpus, n: number): Promise<ThroughputResult> {
+export async function measureThroughput(ctx: Ctx, c: Corpus, n: number, rounds: number): Promise<ThroughputResult> {
   const urls = urlsOf(ctx, c);
-  settleDisk();
-  const [settled, usage] = await measured(ctx, () =>
-    Promise.allSettled(Array.from({ length: n }, () => runJob(ctx.web, ctx.hub, urls, { fetch: false, timeoutMs: 600_000 }))),
-  );
-  const ok = settled.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
-  const failures = settled.flatMap((s) => (s.status === "rejected" ? [String(s.reason)] : []));
-  ctx.say(`  ${n} concurrent ${c.name} jobs: ${ok.length} done in ${secs(usage.wallMs)}`);
-  settleDisk();
-  const pipe = await runPipelineJobs(urls, ctx.baseline, n, PIPELINE_PARALLEL);
-  ctx.say(`  the same ${n} jobs by curl --parallel + zip -n + fsync, ${PIPELINE_PARALLEL} at once: ${secs(pipe.wallMs)}`);
-  return {
-    jobs: n, files: c.files.length, wallMs: usage.wallMs, linkMs: ok.map((r) => r.linkMs), phases: ok.map((r) => r.phases), failures, usage,
-    pipeline: { parallel: PIPELINE_PARALLEL, ...pipe },
+  const walls: number[] = [], pipeWalls: number[] = [], usages: ProcUsage[] = [];
+  const res: ThroughputResult = {
+    jobs: n, files: c.files.length, rounds, wallMs: NaN, wallsMs: walls, linkMs: [], phases: [], failures: [], usage: null!,
+    pipeline: { parallel: PIPELINE_PARALLEL, wallMs: NaN, wallsMs: pipeWalls, jobMs: [] },
   };
+  const linkpack = async () => {
+    settleDisk();
+    const [settled, usage] = await measured(ctx, () =>
+      Promise.allSettled(Array.from({ length: n }, () => runJob(ctx.web, ctx.hub, urls, { fetch: false, timeoutMs: 600_000 }))),
+    );
+    for (const s of settled) {
+      if (s.status === "fulfilled") res.linkMs.push(s.value.linkMs), res.phases.push(s.value.phases);
+      else res.failures.push(String(s.reason));
+    }
+    walls.push(usage.wallMs), usages.push(usage);
+    return `linkpack ${secs(usage.wallMs)} (${settled.filter((s) => s.status === "fulfilled").length} done)`;
+  };
+  const pipeline = async () => {
+    settleDisk();
+    const pipe = await runPipelineJobs(urls, ctx.baseline, n, PIPELINE_PARALLEL);
+    pipeWalls.push(pipe.wallMs), res.pipeline!.jobMs.push(...pipe.jobMs);
+    return `the pipeline ${secs(pipe.wallMs)}`;
+  };
+  for (let r = 0; r < rounds; r++) {
+    const said = r % 2 === 0 ? [await linkpack(), await pipeline()] : [await pipeline(), await linkpack()];
+    ctx.say(`  ${n} ${c.name} jobs at once, round ${r + 1}/${rounds}: ${said.join(", ")}`);
+  }
+  res.wallMs = median(walls);
+  res.pipeline!.wallMs = median(pipeWalls);
+  res.usage = usages[walls.indexOf([...walls].sort((a, b) => a - b)[Math.floor((walls.length - 1) / 2)]!)]!;
+  return res;
 }
