@@ -4,6 +4,7 @@
  * their verdicts, then per corpus the times (median and min-max), ratios,
  * archive sizes, phases, zip-step throughput, and the stack's memory and CPU.
  */
+import { WARM_UP_JOBS } from "./runner.ts";
 import { soakSection } from "./soakreport.ts";
 import { BASELINES, type BaselineKind } from "./baseline.ts";
 import type { Phases } from "./linkpack.ts";
@@ -143,7 +144,7 @@ const METHOD = `- Corpora are generated deterministically into \`.bench/corpora/
 - **Throughput**: the jobs are all POSTed at once to linkpack, and the same number of jobs is run by the hand-made pipeline (\`curl --parallel\` + \`zip -n\` + fsync of each archive), a fixed number at once, in up to 3 rounds, which of the two goes first turned each round, each after an untimed \`sync\`; wall time from the first start to the last archive (or link), the median over rounds; per-job times over every round's jobs; memory and CPU of linkpack's middle round.
 - Phases come from the servers' event timestamps (same machine clock): queue = POST → the first file's download began (its first event, or the start a final event carries: a file done within one progress interval sends only its final event), download = → last file finished, hand-off = → first compress event, zip+publish = → link event.
 - Zip-step throughput = corpus bytes / zip+publish phase; \`gzip -6 -c FILES > /dev/null\` on the same files is the reference.
-- One untimed warm-up (a photos job and a baseline) runs first, and another (a big job and \`zip -0\`) before the big section, whose processes the events section restarted. Within a round the pipelines run one after the other, the order turned by one each round (round 2 starts with the second pipeline, and so on), each after an untimed \`sync\` so that none pays for the dirty pages another (or an earlier section) left. Medians over rounds, min–max in parentheses.`;
+- Untimed warm-up before each corpus section: ${WARM_UP_JOBS.photos} photos jobs, ${WARM_UP_JOBS.text} text jobs or ${WARM_UP_JOBS.big} big job (\`WARM_UP_JOBS\`, runner.ts: a server that has run for a while has its hot code compiled by the JIT's top tiers, a fresh one needs dozens of jobs to get there, and the baselines are native programs with nothing to warm up), then one run of its first baseline; the big section's comes after the events section, which restarted the downloader and compressor. Within a round the pipelines run one after the other, the order turned by one each round (round 2 starts with the second pipeline, and so on), each after an untimed \`sync\` so that none pays for the dirty pages another (or an earlier section) left. Medians over rounds, min–max in parentheses.`;
 
 /** Sections of BENCHMARKS.md that other commands write (`bun run test:cluster`'s); a bench run keeps them. */
 const KEPT_HEADINGS = ["## Cluster: "];
