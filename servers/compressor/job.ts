@@ -235,14 +235,18 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
   }
 
   const dir = jobDir(deps.config, jobId);
+  const folder = archiveFolder(deps.secret, jobId);
+  // an archive already where nginx serves it (see below), looked for while the outcomes are read
+  const already = stat(archiveFile(deps.config.ARCHIVES_DIR, archiveUri(folder, jobId))).catch(() => null);
   const outcomes = await readOutcomes(dir);
   if (!allAccountedFor(outcomes, req.total)) {
     deps.log.warn("not every file of the job is accounted for; not compressing it now", { jobId, outcomes: outcomes.length, total: req.total });
     return "incomplete";
   }
-  // The job came as soon as its last outcome was written (downloader worker.ts), its files' final
-  // events maybe not yet confirmed: the archive is built meanwhile, but nothing is published or recorded (and no
-  // archive put where nginx serves it) before every final event is noted as out.
+  // The job came as soon as its last outcome was written (downloader worker.ts), its files'
+  // final events maybe not yet confirmed: the archive is built meanwhile, but nothing is
+  // published or recorded (and no archive put where nginx serves it) before every final
+  // event is noted as out.
   const eventsOut = whenAllSent(dir, outcomes.length, signal);
   eventsOut.catch(() => {}); // seen where it is awaited
   const heldBack = async () => {
@@ -250,10 +254,9 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
     deps.log.warn("a file's outcome went missing before its final event was out; not compressing the job now", { jobId });
     return true;
   };
-  const folder = archiveFolder(deps.secret, jobId);
   // An archive in place that no record serves: an earlier attempt stopped between the two. It is
   // whole (fsynced before it was linked there) and stays; the job's files may be gone with it.
-  const existing = await stat(archiveFile(deps.config.ARCHIVES_DIR, archiveUri(folder, jobId))).catch(() => null);
+  const existing = await already;
   if (existing) {
     deps.log.warn(KEPT_ARCHIVE, { jobId });
     if (await heldBack()) return "incomplete";
