@@ -1,7 +1,7 @@
 /**
  * @module args
  * Command line of `bun run bench`:
- *   --rounds N            rounds per corpus (default 5; --quick: 2)
+ *   --rounds N            rounds per corpus (default 5; --quick: 2), three times as many for photos and text
  *   --corpus a,b          corpora among photos,text,big (default all; --quick: photos,text)
  *   --quick               fast smoke run: 2 rounds, no big, 20 concurrent jobs
  *   --jobs N              concurrent jobs in the throughput section (default 200; --quick: 20)

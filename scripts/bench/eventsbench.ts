@@ -5,8 +5,9 @@
  * PROGRESS_INTERVAL_MS, default 100), "off" (a one-day interval: only each
  * file's final event, and the archive's first and last) and "unthrottled" (0: an event per chunk,
  * the worst case the throttle exists to avoid). Modes rotate from round to
- * round so that drift cancels; each block records time to link, events per
- * job and the stack's CPU per job (steadier than wall time on a busy box).
+ * round so that drift cancels, and after each restart untimed jobs warm the
+ * restarted servers up; each block records time to link, events per job and
+ * the stack's CPU per job (steadier than wall time on a busy box).
  */
 import { restartWithInterval } from "./benchstack.ts";
 import type { Corpus } from "./corpora.ts";
@@ -18,6 +19,13 @@ import { secs, timeoutOf, urlsOf, type Ctx } from "./runner.ts";
 const OFF_MS = 86_400_000;
 /** Jobs per corpus, mode and round: about 0.5-2 s of work, so one block is not just jitter. */
 const REPEATS: Record<string, number> = { photos: 6, text: 3 };
+/**
+ * Untimed jobs per corpus after each restart, before the block is measured:
+ * a restarted server runs its first dozen jobs or so 1.5-3x slower (its JIT
+ * has compiled nothing yet; runner.ts WARM_UP_JOBS), which would otherwise
+ * weigh on whichever mode follows a restart.
+ */
+const WARM_AFTER_RESTART: Record<string, number> = { photos: 20, text: 4 };
 
 const rotate = <T>(xs: readonly T[], by: number) => xs.map((_, i) => xs[(i + by) % xs.length]!);
 
@@ -31,7 +39,11 @@ export async function measureEvents(ctx: Ctx, corpora: Corpus[], rounds: number)
   try {
     for (let r = 0; r < rounds; r++) {
       for (const mode of rotate(EVENT_MODES, r)) {
-        if (intervals[mode] !== current) await restartWithInterval(ctx.config, (current = intervals[mode]));
+        if (intervals[mode] !== current) {
+          await restartWithInterval(ctx.config, (current = intervals[mode]));
+          for (const c of corpora)
+            for (let k = 0; k < (WARM_AFTER_RESTART[c.name] ?? 4); k++) await runJob(ctx.web, ctx.hub, urlsOf(ctx, c), { fetch: false, timeoutMs: timeoutOf(c) });
+        }
         for (const [i, c] of corpora.entries()) {
           const m = out[i]!.modes[mode];
           const before = sample(ctx.config.RUN_DIR);

@@ -22,7 +22,7 @@ import { machineMeta } from "./machine.ts";
 import { renderReport, withKeptSections } from "./report.ts";
 import type { BenchResults } from "./results.ts";
 import { measureEvents } from "./eventsbench.ts";
-import { measureCorpus, measureThroughput, THROUGHPUT_ROUNDS, urlsOf, warmUp, type Ctx } from "./runner.ts";
+import { measureCorpus, measureThroughput, roundsFor, THROUGHPUT_ROUNDS, urlsOf, warmUp, type Ctx } from "./runner.ts";
 import { runSoak, SOAK_SETTINGS } from "./soak.ts";
 
 const BENCH = `${ROOT}/.bench`;
@@ -99,7 +99,7 @@ try {
     say(`warming up for ${n}...`);
     await warmUp(ctx, corpora.get(n)!);
     say(`corpus ${n}:`);
-    results.corpora.push(await measureCorpus(ctx, corpora.get(n)!, args.rounds));
+    results.corpora.push(await measureCorpus(ctx, corpora.get(n)!, roundsFor(n, args.rounds)));
   }
   if (args.throughput) {
     say("throughput:");
@@ -114,7 +114,7 @@ try {
     say("warming up for big...");
     await warmUp(ctx, corpora.get("big")!);
     say("corpus big:");
-    results.corpora.push(await measureCorpus(ctx, corpora.get("big")!, args.rounds));
+    results.corpora.push(await measureCorpus(ctx, corpora.get("big")!, roundsFor("big", args.rounds)));
   }
   if (args.soak) {
     // on a stack of its own, with short lifetimes: the main one stops first

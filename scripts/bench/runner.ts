@@ -38,6 +38,14 @@ async function measured<T>(ctx: Ctx, fn: () => Promise<T>): Promise<[T, ProcUsag
   return [out, { peaks: after, cpuMs: cpuBetween(before, after), wallMs }];
 }
 
+/**
+ * Rounds of a corpus section in a run of `rounds`: the small corpora's runs
+ * take a tenth of a second to half a second, within which this machine's
+ * jitter is ±15 %, so they get three times as many (a second or so each);
+ * the big one's take seconds.
+ */
+export const roundsFor = (corpus: Corpus["name"], rounds: number) => (corpus === "big" ? rounds : 3 * rounds);
+
 export const baselinesFor = (c: Corpus): BaselineKind[] => (c.name === "big" ? ["zip0"] : ["zip", "zip-n"]);
 
 /**
