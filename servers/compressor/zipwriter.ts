@@ -160,7 +160,9 @@ export interface Counter {
  * Prepares one entry. The method is decided before the entry starts (its
  * local header names it): by extension, else a small file is deflated whole
  * (in the pool) and kept deflated only if that saves enough, else a big
- * file's first chunk is sampled. `held` receives an open file handle.
+ * file's first chunk is sampled. A stored file that fits in its first chunk
+ * is then whole in memory and its file closed: the writer puts it out in
+ * one write. `held` receives an open file handle.
  */
 async function prepare(src: ZipSource, pool: Deflater, held: Set<FileHandle>): Promise<{ ready: Promise<Ready>; cost: number }> {
   const byName = methodByName(src.name);
@@ -177,6 +179,12 @@ async function prepare(src: ZipSource, pool: Deflater, held: Set<FileHandle>): P
       // a small file's first chunk is the whole file: no bigger buffer than it needs
       const first = await readChunk(fh, Math.min(CHUNK, Math.max(1, st.size)));
       const method = methodFor(src.name, first);
+      if (method === "store" && first.length === st.size) {
+        // all of it, as long as fstat said: an entry in memory (written in one piece, its file closed now)
+        held.delete(fh);
+        await fh.close();
+        return { ready: Promise.resolve({ kind: "memory", name: src.name, method, mtime, size: first.length, crc: crc32(first) >>> 0, out: first }), cost: first.length };
+      }
       return { ready: Promise.resolve({ kind: "stream", name: src.name, method, mtime, fh, first }), cost: first.length };
     }
     input = await readChunk(fh, st.size);
@@ -321,7 +329,8 @@ export class EntryWriter {
       try {
         entries.push(await addEntry(zip, sink, r, this.pool, this.opts, counter));
       } finally {
-        if (r.kind === "stream") this.held.delete(r.fh), await r.fh.close();
+        // (not waited for: nothing was written through it, and the next entry need not wait)
+        if (r.kind === "stream") this.held.delete(r.fh), void r.fh.close().catch(() => {});
       }
       this.ahead.written(i);
     }
