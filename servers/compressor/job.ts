@@ -54,6 +54,7 @@ export interface JobDeps {
 export type JobResult = "ready" | "failed" | "cancelled" | "already-finished" | "incomplete";
 
 const KEPT_ARCHIVE = "the job's archive was in place already (an earlier attempt stopped before recording it); it is kept";
+const OUTCOME_GONE = "a file's outcome went missing before its final event was out; not compressing the job now";
 const TOO_BIG = "the files are too big for one archive (a zip without zip64 holds at most 4 GiB)";
 const isDiskFull = (err: unknown) => ["ENOSPC", "EDQUOT"].includes(String((err as { code?: unknown })?.code));
 
@@ -154,8 +155,15 @@ async function announceOnce(deps: JobDeps, rec: JobRecord, progress: Progress | 
  * announce it, and the sweeper deletes what a crash left retired.
  * If another compressor recorded the job first (this one's claim had
  * lapsed), its record stands and it announces it: nothing is sent here.
+ * With `eventsOut` (a build's: see there), nothing is recorded or sent
+ * before it says every file's final event is out, and nothing at all
+ * ("incomplete") if it says an outcome went missing.
  */
-async function finish(deps: JobDeps, rec: JobRecord, progress: Progress | null): Promise<JobResult> {
+async function finish(deps: JobDeps, rec: JobRecord, progress: Progress | null, eventsOut?: Promise<boolean>): Promise<JobResult> {
+  if (eventsOut && !(await eventsOut)) {
+    deps.log.warn(OUTCOME_GONE, { jobId: rec.jobId });
+    return "incomplete";
+  }
   if (!(await deps.records.create(rec))) {
     const kept = await deps.records.get(rec.jobId);
     deps.log.warn("another compressor finished the job first; its record stands", { jobId: rec.jobId, state: kept?.state });
@@ -245,39 +253,30 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
   }
   // The job came as soon as its last outcome was written (downloader worker.ts), its files'
   // final events maybe not yet confirmed: the archive is built meanwhile, but nothing is
-  // published or recorded (and no archive put where nginx serves it) before every final
-  // event is noted as out.
+  // published (Progress) or recorded (finish), and no archive put where nginx serves it,
+  // before every final event is noted as out.
   const eventsOut = whenAllSent(dir, outcomes.length, signal);
   eventsOut.catch(() => {}); // seen where it is awaited
-  const heldBack = async () => {
-    if (await eventsOut) return false;
-    deps.log.warn("a file's outcome went missing before its final event was out; not compressing the job now", { jobId });
-    return true;
-  };
   // An archive in place that no record serves: an earlier attempt stopped between the two. It is
   // whole (fsynced before it was linked there) and stays; the job's files may be gone with it.
   const existing = await already;
   if (existing) {
     deps.log.warn(KEPT_ARCHIVE, { jobId });
-    if (await heldBack()) return "incomplete";
-    return ready(deps, jobId, outcomes, { bytes: existing.size, entries: outcomes.filter((o) => o.state === "done").length }, null);
+    return ready(deps, jobId, outcomes, { bytes: existing.size, entries: outcomes.filter((o) => o.state === "done").length }, null, eventsOut);
   }
   const files = await sources(dir, outcomes, deps.log, true);
   if (files.length === 0) {
     const error = outcomes.length === 0 ? "no downloaded files were found for this job" : `none of the ${outcomes.length} files could be downloaded`;
-    if (await heldBack()) return "incomplete";
-    return finish(deps, failedRecord(jobId, error), null);
+    return finish(deps, failedRecord(jobId, error), null, eventsOut);
   }
   const limit = deps.limit ?? ZIP32_LIMIT;
   if (files.length + 2 > ZIP32_MAX_ENTRIES || estimateZipBytes(files) > limit)
-    return (await heldBack()) ? "incomplete" : finish(deps, failedRecord(jobId, TOO_BIG), null);
+    return finish(deps, failedRecord(jobId, TOO_BIG), null, eventsOut);
 
   const total = files.reduce((n, f) => n + f.bytes, 0);
   const progress = new Progress(total, (percent) =>
     deps.publish(keys.compressProgress(jobId), { v: 1, type: "compress", jobId, percent, at: Date.now() }, percent === 0 || percent === 100),
-    deps.progressIntervalMs ?? 100,
-    Date.now,
-    eventsOut,
+    { intervalMs: deps.progressIntervalMs, ready: eventsOut },
   );
   await progress.start();
   // A partial archive of an earlier claim is dead (its compressor died or lost the claim): it goes.
@@ -291,13 +290,14 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
     // A full disk does not empty itself by trying again: the job fails at once, saying why.
     const why = err instanceof ArchiveTooLarge ? TOO_BIG : isDiskFull(err) ? "there was not enough disk space on the server to build the archive" : null;
     if (why === null) throw err;
-    return (await heldBack()) ? "incomplete" : finish(deps, failedRecord(jobId, why), progress);
+    return finish(deps, failedRecord(jobId, why), progress, eventsOut);
   }
   for (const [i, f] of files.entries()) {
     if (f.crc32 !== null && (f.crc32 >>> 0) !== built.entries[i]!.crc32) deps.log.warn("file changed since download (CRC differs); archived as it is on disk", { jobId, entry: f.name });
   }
 
-  if (await heldBack()) {
+  if (!(await eventsOut)) {
+    deps.log.warn(OUTCOME_GONE, { jobId });
     // (an archive made in place is put back as downloaded by the next attempt: `sources`)
     if (!built.inPlace) await rm(built.path, { force: true });
     return "incomplete";
@@ -312,7 +312,7 @@ async function build(deps: JobDeps, req: Pick<CompressRequest, "jobId" | "total"
 }
 
 /** Signs the link of the job's archive, now where nginx serves it, and records and announces the job as ready. */
-function ready(deps: JobDeps, jobId: string, outcomes: FileOutcome[], archive: { bytes: number; entries: number }, progress: Progress | null): Promise<JobResult> {
+function ready(deps: JobDeps, jobId: string, outcomes: FileOutcome[], archive: { bytes: number; entries: number }, progress: Progress | null, eventsOut?: Promise<boolean>): Promise<JobResult> {
   // The lifetime the job asked for (carried by its outcomes), never past the longest allowed.
   const ttl = Math.min(outcomes.find((o) => o.ttl)?.ttl ?? deps.config.LINK_TTL_SECONDS, deps.config.MAX_LINK_TTL_SECONDS);
   const expires = Math.floor(Date.now() / 1000) + ttl;
@@ -320,7 +320,7 @@ function ready(deps: JobDeps, jobId: string, outcomes: FileOutcome[], archive: {
   return finish(deps, {
     jobId, state: "ready", link, expiresAt: new Date(expires * 1000).toISOString(), bytes: archive.bytes, entries: archive.entries,
     error: null, announced: false, finishedAt: new Date().toISOString(),
-  }, progress);
+  }, progress, eventsOut);
 }
 
 /** Renews the job's claim; throws `ClaimLost` if another compressor has it now. */

@@ -7,7 +7,7 @@ test("0 first, 100 last, throttled and increasing in between, in publish order",
   const p = new Progress(1000, async (percent) => {
     await Bun.sleep(percent % 3); // confirms arrive at different speeds; order must hold
     sent.push(percent);
-  }, 100, () => t);
+  }, { intervalMs: 100, now: () => t });
   await p.start();
   for (let done = 0; done <= 1000; done += 10) {
     t += 20;
@@ -29,7 +29,7 @@ test("a lost in-between event does not stop the rest", async () => {
   const p = new Progress(100, async (percent) => {
     if (percent === 50) throw new Error("lost");
     sent.push(percent);
-  }, 0, () => t++);
+  }, { intervalMs: 0, now: () => t++ });
   await p.start();
   p.update(50);
   p.update(70);
@@ -40,7 +40,7 @@ test("a lost in-between event does not stop the rest", async () => {
 test("the work does not wait for 0's confirm, but finish does, and fails if 0 was never confirmed", async () => {
   const confirms: (() => void)[] = [];
   const sent: number[] = [];
-  const p = new Progress(100, (percent) => new Promise<void>((resolve) => confirms.push(() => (sent.push(percent), resolve()))), 0);
+  const p = new Progress(100, (percent) => new Promise<void>((resolve) => confirms.push(() => (sent.push(percent), resolve()))), { intervalMs: 0 });
   let started = false;
   void p.start().then(() => (started = true));
   await Bun.sleep(1);
@@ -55,7 +55,7 @@ test("the work does not wait for 0's confirm, but finish does, and fails if 0 wa
   await f;
   expect(sent).toEqual([0, 100]);
 
-  const lost = new Progress(100, (percent) => (percent === 0 ? Promise.reject(new Error("broker gone")) : Promise.resolve()), 0);
+  const lost = new Progress(100, (percent) => (percent === 0 ? Promise.reject(new Error("broker gone")) : Promise.resolve()), { intervalMs: 0 });
   await lost.start();
   await expect(lost.finish()).rejects.toThrow("broker gone");
 });
@@ -64,7 +64,7 @@ test("finish sends what follows 100 (the link) right behind it, before 100's con
   const order: string[] = [];
   const confirms: (() => void)[] = [];
   const pending = (what: string) => new Promise<void>((resolve) => (order.push(what), confirms.push(resolve)));
-  const p = new Progress(100, (percent) => pending(String(percent)), 0);
+  const p = new Progress(100, (percent) => pending(String(percent)), { intervalMs: 0 });
   await p.start();
   while (confirms.length < 1) await Bun.sleep(1);
   confirms.shift()!(); // 0 confirmed
@@ -83,7 +83,7 @@ test("no event goes out before `ready` says yes, and none at all when it says no
   let t = 0;
   const sent: number[] = [];
   let open!: (yes: boolean) => void;
-  const p = new Progress(100, async (percent) => void sent.push(percent), 10, () => t, new Promise<boolean>((r) => (open = r)));
+  const p = new Progress(100, async (percent) => void sent.push(percent), { intervalMs: 10, now: () => t, ready: new Promise<boolean>((r) => (open = r)) });
   await p.start();
   t += 20;
   p.update(50);
@@ -94,7 +94,7 @@ test("no event goes out before `ready` says yes, and none at all when it says no
   expect(sent).toEqual([0, 50, 100]);
 
   const shut: number[] = [];
-  const q = new Progress(100, async (percent) => void shut.push(percent), 10, () => t, Promise.resolve(false));
+  const q = new Progress(100, async (percent) => void shut.push(percent), { intervalMs: 10, now: () => t, ready: Promise.resolve(false) });
   await q.start();
   t += 20;
   q.update(50);

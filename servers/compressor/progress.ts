@@ -23,13 +23,20 @@ export class Progress {
   private last = -1;
   private lastAt = 0;
 
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+  private readonly ready: Promise<boolean>;
+
+  /** `intervalMs`: least time between two events (100); `now`: the clock; `ready`: what the first event waits for (see the module doc). */
   constructor(
     private readonly total: number,
     private readonly publish: (percent: number) => Promise<void>,
-    private readonly intervalMs = 100,
-    private readonly now: () => number = Date.now,
-    private readonly ready: Promise<boolean> = Promise.resolve(true),
-  ) {}
+    o: { intervalMs?: number; now?: () => number; ready?: Promise<boolean> } = {},
+  ) {
+    this.intervalMs = o.intervalMs ?? 100;
+    this.now = o.now ?? Date.now;
+    this.ready = o.ready ?? Promise.resolve(true);
+  }
 
   /**
    * Queues `percent` after everything before it (and `then` right behind it,
