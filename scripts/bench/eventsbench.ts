@@ -14,7 +14,7 @@ import type { Corpus } from "./corpora.ts";
 import { runJob } from "./linkpack.ts";
 import { cpuBetween, sample } from "./procstats.ts";
 import { EVENT_MODES, type EventMode, type EventsResult } from "./results.ts";
-import { secs, timeoutOf, urlsOf, type Ctx } from "./runner.ts";
+import { secs, timeoutOf, urlsOf, warmJobs, type Ctx } from "./runner.ts";
 
 const OFF_MS = 86_400_000;
 /** Jobs per corpus, mode and round: about 0.5-2 s of work, so one block is not just jitter. */
@@ -41,8 +41,7 @@ export async function measureEvents(ctx: Ctx, corpora: Corpus[], rounds: number)
       for (const mode of rotate(EVENT_MODES, r)) {
         if (intervals[mode] !== current) {
           await restartWithInterval(ctx.config, (current = intervals[mode]));
-          for (const c of corpora)
-            for (let k = 0; k < (WARM_AFTER_RESTART[c.name] ?? 4); k++) await runJob(ctx.web, ctx.hub, urlsOf(ctx, c), { fetch: false, timeoutMs: timeoutOf(c) });
+          for (const c of corpora) await warmJobs(ctx, c, WARM_AFTER_RESTART[c.name] ?? 4);
         }
         for (const [i, c] of corpora.entries()) {
           const m = out[i]!.modes[mode];

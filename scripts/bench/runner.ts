@@ -59,9 +59,14 @@ export const baselinesFor = (c: Corpus): BaselineKind[] => (c.name === "big" ? [
  */
 export const WARM_UP_JOBS: Record<Corpus["name"], number> = { photos: 40, text: 10, big: 1 };
 
+/** Untimed: `n` linkpack jobs of corpus `c`, one after another. */
+export async function warmJobs(ctx: Ctx, c: Corpus, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) await runJob(ctx.web, ctx.hub, urlsOf(ctx, c), { fetch: true, timeoutMs: timeoutOf(c) });
+}
+
 /** Untimed: `WARM_UP_JOBS` linkpack jobs and one run of the corpus's first baseline, so caches and JITs are warm. */
 export async function warmUp(ctx: Ctx, c: Corpus): Promise<void> {
-  for (let i = 0; i < WARM_UP_JOBS[c.name]; i++) await runJob(ctx.web, ctx.hub, urlsOf(ctx, c), { fetch: true, timeoutMs: timeoutOf(c) });
+  await warmJobs(ctx, c, WARM_UP_JOBS[c.name]);
   await runBaseline(baselinesFor(c)[0]!, urlsOf(ctx, c), ctx.baseline);
 }
 
